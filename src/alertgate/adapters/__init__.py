@@ -1,0 +1,1 @@
+"""Driven adapters: one module per outside system, each implementing a port."""

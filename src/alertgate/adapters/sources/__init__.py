@@ -1,0 +1,12 @@
+"""Source parsers: webhook bodies from each monitoring system, turned into alert events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from alertgate.adapters.sources import coralogix
+from alertgate.ports import SourceParser
+
+PARSERS: Mapping[str, SourceParser] = MappingProxyType({"coralogix": coralogix.parse})
+"""Every built-in source by the name in its URL (`POST /webhooks/{name}`)."""

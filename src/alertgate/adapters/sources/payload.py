@@ -1,0 +1,90 @@
+"""Shared reading of JSON webhook bodies: decoding, absent values, typed field access."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+import orjson
+
+from alertgate.domain.errors import PayloadError
+
+JsonObject = Mapping[str, object]
+
+_PLACEHOLDER = re.compile(r"^\$[A-Z0-9_]+(\.numeric)?$")
+MAX_TEXT = 4096  # longest text kept from a field; longer values are cut, never rejected
+
+
+def load_object(body: bytes) -> JsonObject:
+    """Decode a body that must be one JSON object; the Content-Type header is not trusted."""
+    if not body.strip():
+        raise PayloadError("body", "empty body; expected a JSON object")
+    try:
+        value = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise PayloadError("body", f"not valid JSON (UTF-8): {exc}") from None
+    if not isinstance(value, dict):
+        raise PayloadError("body", f"expected a JSON object, got {json_type(value)}")
+    return value
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a decoded value's type, for error messages."""
+    if value is None:
+        return "null"
+    names = {bool: "boolean", int: "number", float: "number", str: "string", list: "array"}
+    return names.get(type(value), "object")
+
+
+def is_absent(value: object) -> bool:
+    """True for values a sender left empty: null, "", "null", or an unreplaced `$PLACEHOLDER`."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        stripped = value.strip()
+        return not stripped or stripped.lower() == "null" or bool(_PLACEHOLDER.match(stripped))
+    return False
+
+
+def text(field: str, value: object) -> str | None:
+    """A present scalar as text (numbers are accepted), or None when absent.
+
+    Raises:
+        PayloadError: the value is an object, an array or a boolean.
+    """
+    if is_absent(value):
+        return None
+    if isinstance(value, str):
+        return value.strip()[:MAX_TEXT]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise PayloadError(field, f"expected a string, got {json_type(value)}")
+
+
+def from_epoch_ms(value: object) -> datetime | None:
+    """A plausible epoch-milliseconds time (years 2000..2100), else None."""
+    try:
+        millis = float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
+        return None
+    if (
+        millis is None
+        or isinstance(value, bool)
+        or not 946_684_800_000 <= millis < 4_102_444_800_000
+    ):
+        return None
+    return datetime.fromtimestamp(millis / 1000, tz=UTC)
+
+
+def from_iso(value: object) -> datetime | None:
+    """An ISO 8601 time with an offset or `Z`, else None."""
+    if not isinstance(value, str) or is_absent(value):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None or not 2000 <= parsed.year < 2100:
+        return None
+    return parsed.astimezone(UTC)

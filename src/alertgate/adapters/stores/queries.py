@@ -1,0 +1,74 @@
+"""The read side of the store: incident lists and timelines for the API and the CLI."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, select, tuple_
+from sqlalchemy.exc import DBAPIError
+
+from alertgate.adapters.stores import codec
+from alertgate.adapters.stores.schema import EPOCH, decisions, events, incidents, outbox
+from alertgate.domain.incident import State
+from alertgate.ports import InvalidCursorError, Page, StoreError, Timeline
+
+TIMELINE_LIMIT = 500  # newest rows of each kind shown in a timeline
+
+
+class SqlQueries:
+    """IncidentQueries port over SQLAlchemy Core."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def list_incidents(self, state: State | None, limit: int, cursor: str | None) -> Page:
+        query = select(incidents).order_by(incidents.c.updated_at.desc(), incidents.c.id.desc())
+        if state is not None:
+            query = query.where(incidents.c.state == state.value)
+        if cursor is not None:
+            when, last_id = _decode_cursor(cursor)
+            query = query.where(tuple_(incidents.c.updated_at, incidents.c.id) < (when, last_id))
+        rows = self._rows(query.limit(limit + 1))
+        found = [codec.incident_from(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return Page(found, _encode_cursor(rows[limit - 1]) if more and found else None)
+
+    def timeline(self, incident_id: str) -> Timeline | None:
+        rows = self._rows(select(incidents).where(incidents.c.id == incident_id))
+        if not rows:
+            return None
+        newest_events = self._newest(events, events.c.incident_id == incident_id)
+        newest_decisions = self._newest(decisions, decisions.c.incident_id == incident_id)
+        newest_outbox = self._newest(outbox, outbox.c.incident_id == incident_id)
+        return Timeline(
+            incident=codec.incident_from(rows[0]),
+            events=[codec.event_from(r) for r in newest_events],
+            decisions=[codec.decision_from(r) for r in newest_decisions],
+            notifications=[codec.notification_record_from(r) for r in newest_outbox],
+        )
+
+    def _newest(self, table: Any, condition: Any) -> list[Any]:
+        query = select(table).where(condition).order_by(table.c.id.desc()).limit(TIMELINE_LIMIT)
+        return list(reversed(self._rows(query)))
+
+    def _rows(self, query: Any) -> list[Any]:
+        try:
+            with self.engine.connect() as conn:
+                return list(conn.execute(query).mappings())
+        except DBAPIError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+
+
+def _encode_cursor(row: Any) -> str:
+    millis = int((row["updated_at"] - EPOCH).total_seconds() * 1000)
+    return base64.urlsafe_b64encode(f"{millis}:{row['id']}".encode()).decode()
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        millis, last_id = base64.urlsafe_b64decode(cursor.encode()).decode().split(":", 1)
+        return codec.when(int(millis)), last_id
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidCursorError(f"invalid cursor {cursor!r}") from None

@@ -1,0 +1,228 @@
+"""The write side of the store: transactions for ingest and the scheduler, and the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from alertgate.adapters.stores import codec
+from alertgate.adapters.stores.engine import WRITE_OPTION, is_unique_violation
+from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
+from alertgate.domain.incident import Incident
+from alertgate.ports import (
+    Changes,
+    ConcurrentUpdateError,
+    DecisionRecord,
+    DeliveryOutcome,
+    DeliveryStatus,
+    EventRecord,
+    Intent,
+    Notification,
+    StoreError,
+)
+
+CHUNK = 500  # ids per IN (...) list
+
+_UPDATE_INCIDENT = update(incidents).where(
+    incidents.c.id == bindparam("b_id"), incidents.c.version == bindparam("b_expected")
+)
+_RECORD_DELIVERY = update(outbox).where(
+    outbox.c.id == bindparam("b_id"), outbox.c.lease_owner == bindparam("b_owner")
+)
+
+
+class SqlStore:
+    """Store port over SQLAlchemy Core; the same SQL runs on SQLite and PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @contextmanager
+    def write(self) -> Iterator[_WriteTx]:
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{WRITE_OPTION: True})
+                with conn.begin():
+                    yield _WriteTx(conn)
+        except IntegrityError as exc:
+            if is_unique_violation(exc):
+                raise ConcurrentUpdateError("another writer stored the same row first") from exc
+            raise StoreError(f"integrity error: {exc.orig}") from exc
+        except DBAPIError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+
+    def _scalar(self, statement: Any) -> Any:
+        try:
+            with self.engine.connect() as conn:
+                return conn.execute(statement).scalar()
+        except DBAPIError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+
+    def next_deadline(self) -> datetime | None:
+        result: datetime | None = self._scalar(
+            select(func.min(incidents.c.deadline)).where(incidents.c.deadline.is_not(None))
+        )
+        return result
+
+    def next_notification_at(self) -> datetime | None:
+        result: datetime | None = self._scalar(
+            select(func.min(outbox.c.next_attempt_at)).where(outbox.c.status == "pending")
+        )
+        return result
+
+    def ping(self) -> None:
+        self._scalar(text("SELECT 1"))
+
+    def claim_notifications(
+        self, now: datetime, limit: int, owner: str, lease_seconds: float
+    ) -> list[Notification]:
+        """Lease due notifications: while leased, a row is not due again until the lease ends,
+        so a dead owner's rows come back by themselves."""
+        due = (
+            select(outbox.c.id)
+            .where(outbox.c.status == DeliveryStatus.PENDING, outbox.c.next_attempt_at <= now)
+            .order_by(outbox.c.next_attempt_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            update(outbox)
+            .where(outbox.c.id.in_(due))
+            .values(
+                lease_owner=owner,
+                next_attempt_at=now + timedelta(seconds=lease_seconds),
+                attempts=outbox.c.attempts + 1,
+            )
+            .returning(*outbox.c)
+        )
+        with self.write() as tx:
+            rows = tx.conn.execute(claim).mappings().all()
+        return sorted((codec.notification_from(r) for r in rows), key=lambda n: n.id)
+
+    def record_deliveries(self, outcomes: Sequence[DeliveryOutcome]) -> None:
+        if not outcomes:
+            return
+        params = [
+            {
+                "b_id": o.notification_id,
+                "b_owner": o.owner,
+                "status": o.status,
+                "channel": o.channel,
+                "last_error": o.error,
+                "sent_at": o.at if o.status == DeliveryStatus.SENT else None,
+                "next_attempt_at": o.retry_at or o.at,
+                "lease_owner": None,
+            }
+            for o in outcomes
+        ]
+        with self.write() as tx:
+            tx.conn.execute(_RECORD_DELIVERY, params)
+
+
+class _WriteTx:
+    """One write transaction (see ports.WriteTx)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def incidents_for_update(self, ids: Collection[str]) -> dict[str, Incident]:
+        found: dict[str, Incident] = {}
+        ordered = sorted(set(ids))  # one lock order for every writer: no deadlocks
+        for start in range(0, len(ordered), CHUNK):
+            query = (
+                select(incidents)
+                .where(incidents.c.id.in_(ordered[start : start + CHUNK]))
+                .order_by(incidents.c.id)
+                .with_for_update()
+            )
+            for row in self.conn.execute(query).mappings():
+                found[row["id"]] = codec.incident_from(row)
+        return found
+
+    def known_delivery_keys(self, keys: Collection[str]) -> set[str]:
+        known: set[str] = set()
+        ordered = list(set(keys))
+        for start in range(0, len(ordered), CHUNK):
+            query = select(events.c.delivery_key).where(
+                events.c.delivery_key.in_(ordered[start : start + CHUNK])
+            )
+            known.update(self.conn.execute(query).scalars())
+        return known
+
+    def claim_due_holds(self, now: datetime, limit: int) -> list[Incident]:
+        query = (
+            select(incidents)
+            .where(incidents.c.deadline.is_not(None), incidents.c.deadline <= now)
+            .order_by(incidents.c.deadline)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [codec.incident_from(row) for row in self.conn.execute(query).mappings()]
+
+    def apply(self, changes: Changes) -> None:
+        if changes.events:
+            self.conn.execute(insert(events), [_event_row(e) for e in changes.events])
+        if changes.created:
+            self.conn.execute(insert(incidents), [codec.incident_row(i) for i in changes.created])
+        if changes.updated:
+            rows = [
+                {**codec.incident_row(i), "b_id": i.id, "b_expected": expected}
+                for i, expected in changes.updated
+            ]
+            for row in rows:
+                del row["id"]
+            result = self.conn.execute(_UPDATE_INCIDENT, rows)
+            if result.rowcount != len(rows):
+                raise ConcurrentUpdateError("an incident changed under this transaction")
+        if changes.decisions:
+            self.conn.execute(insert(decisions), [_decision_row(d) for d in changes.decisions])
+        if changes.intents:
+            self.conn.execute(insert(outbox), [_intent_row(i) for i in changes.intents])
+
+
+def _event_row(record: EventRecord) -> dict[str, Any]:
+    return {
+        "delivery_key": record.delivery_key,
+        "incident_id": record.incident_id,
+        "incident_key": record.incident_key,
+        "source": record.source,
+        "action": record.action.value,
+        "episode": record.episode,
+        "reason": record.reason.value,
+        "received_at": record.received_at,
+        "event_time": record.event_time,
+        "payload": record.payload,
+    }
+
+
+def _decision_row(record: DecisionRecord) -> dict[str, Any]:
+    return {
+        "incident_id": record.incident_id,
+        "episode": record.episode,
+        "decided_at": record.decided_at,
+        "outcome": record.outcome.value,
+        "reason": record.reason.value,
+        "detail": record.detail,
+    }
+
+
+def _intent_row(intent: Intent) -> dict[str, Any]:
+    return {
+        "idempotency_key": intent.idempotency_key,
+        "incident_id": intent.incident.id,
+        "episode": intent.incident.episode,
+        "kind": intent.kind.value,
+        "route": intent.route.value,
+        "reason": intent.reason.value,
+        "detail": intent.detail,
+        "snapshot": codec.snapshot(intent.incident),
+        "status": DeliveryStatus.PENDING,
+        "attempts": 0,
+        "created_at": intent.created_at,
+        "next_attempt_at": intent.created_at,
+    }

@@ -1,0 +1,1 @@
+"""The imperative shell: ingest, scheduler, delivery and read models, over the ports."""

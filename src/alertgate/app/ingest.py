@@ -1,0 +1,200 @@
+"""Ingest: apply accepted events to their incidents and commit them, many requests per commit.
+
+Every request waits for the commit that stores its events (group commit): a sender only hears
+2xx for an event that is on disk, and concurrent requests share one transaction and one fsync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import structlog
+
+from alertgate.app.transcript import Transcript
+from alertgate.domain.alert import Action, AlertEvent, delivery_key
+from alertgate.domain.decisions import Reason
+from alertgate.domain.incident import Incident, State
+from alertgate.domain.lifecycle import step, target_episode
+from alertgate.domain.policy import Policy
+from alertgate.ports import Clock, ConcurrentUpdateError, EventRecord, Runner, Store, WriteTx
+
+log = structlog.get_logger(__name__)
+
+MAX_ATTEMPTS = 5  # a batch that loses a race with another replica is simply run again
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One webhook request: its events and the raw body they came from."""
+
+    events: Sequence[AlertEvent]
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What became of one accepted event."""
+
+    incident_id: str
+    action: Action
+    state: State | None  # the incident's state after the event; None: there is no incident
+    reason: Reason | None  # None for a duplicate delivery (decided when it first came)
+    duplicate: bool
+
+
+@dataclass(slots=True)
+class _Batch:
+    deliveries: list[Delivery] = field(default_factory=list)
+    results: list[list[Accepted]] = field(default_factory=list)
+
+
+def apply_batch(
+    tx: WriteTx, deliveries: Sequence[Delivery], now: datetime, policy: Policy
+) -> tuple[list[list[Accepted]], Transcript]:
+    """Decide every event of every delivery, in order, inside one transaction."""
+    alerts = [e for d in deliveries for e in d.events if e.action is not Action.TEST]
+    loaded = tx.incidents_for_update({e.incident_id for e in alerts})
+    known = tx.known_delivery_keys(_candidate_keys(alerts, loaded, now, policy))
+    transcript = Transcript(loaded)
+    results: list[list[Accepted]] = []
+    for delivery in deliveries:
+        accepted: list[Accepted] = []
+        for event in delivery.events:
+            current = transcript.current(event.incident_id)
+            episode = target_episode(current, event)
+            key = delivery_key(event, episode)
+            if key not in known and key not in transcript.keys:
+                known |= tx.known_delivery_keys([key])  # only when an earlier event was a repeat
+            if key in known or key in transcript.keys:
+                accepted.append(
+                    Accepted(event.incident_id, event.action, _state(current), None, True)
+                )
+                continue
+            reason = _decide(transcript, event, current, now, policy)
+            transcript.add_event(_event_record(event, key, episode, reason, now, delivery.payload))
+            after = transcript.current(event.incident_id)
+            accepted.append(Accepted(event.incident_id, event.action, _state(after), reason, False))
+        results.append(accepted)
+    tx.apply(transcript.changes)
+    return results, transcript
+
+
+def _decide(
+    transcript: Transcript,
+    event: AlertEvent,
+    current: Incident | None,
+    now: datetime,
+    policy: Policy,
+) -> Reason:
+    if event.action is Action.TEST:
+        return Reason.TEST
+    transition = step(current, event, now, policy)
+    transcript.record(current, transition, now)
+    return transition.decision.reason
+
+
+def _candidate_keys(
+    alerts: Sequence[AlertEvent], loaded: dict[str, Incident], now: datetime, policy: Policy
+) -> set[str]:
+    """The delivery keys of the batch if no event is a repeat: one query answers them all."""
+    working: dict[str, Incident | None] = dict(loaded)
+    keys: set[str] = set()
+    for event in alerts:
+        current = working.get(event.incident_id)
+        keys.add(delivery_key(event, target_episode(current, event)))
+        working[event.incident_id] = step(current, event, now, policy).incident or current
+    return keys
+
+
+def _state(incident: Incident | None) -> State | None:
+    return incident.state if incident is not None else None
+
+
+def _event_record(
+    event: AlertEvent, key: str, episode: int, reason: Reason, now: datetime, payload: bytes
+) -> EventRecord:
+    return EventRecord(
+        delivery_key=key,
+        incident_id=event.incident_id,
+        incident_key=event.incident_key,
+        source=event.source,
+        action=event.action,
+        episode=episode,
+        received_at=now,
+        event_time=event.event_time,
+        reason=reason,
+        payload=payload,
+    )
+
+
+class Ingestor:
+    """Collects concurrent deliveries and commits them together, one transaction at a time."""
+
+    def __init__(
+        self,
+        store: Store,
+        runner: Runner,
+        clock: Clock,
+        policy: Policy,
+        on_commit: Callable[[Transcript], None],
+        max_batch: int = 1000,
+    ) -> None:
+        self._store, self._runner, self._clock, self._policy = store, runner, clock, policy
+        self._on_commit = on_commit
+        self._max_batch = max_batch
+        self._queue: list[tuple[Delivery, asyncio.Future[list[Accepted]]]] = []
+        self._wake = asyncio.Event()
+        self._closed = False
+
+    async def submit(self, delivery: Delivery) -> list[Accepted]:
+        """Store a delivery; returns once it is committed (raises StoreError if it cannot be)."""
+        if self._closed:
+            raise RuntimeError("ingest is shut down")
+        future: asyncio.Future[list[Accepted]] = asyncio.get_running_loop().create_future()
+        self._queue.append((delivery, future))
+        self._wake.set()
+        return await future
+
+    async def run(self) -> None:
+        """Commit queued deliveries until close(); the only writer of ingest transactions."""
+        while not (self._closed and not self._queue):
+            if not self._queue:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            await self._commit(taken)
+
+    async def close(self) -> None:
+        """Stop taking deliveries; run() returns once the queued ones are committed."""
+        self._closed = True
+        self._wake.set()
+
+    async def _commit(self, taken: list[tuple[Delivery, asyncio.Future[list[Accepted]]]]) -> None:
+        deliveries = [d for d, _ in taken]
+        try:
+            results, transcript = await self._runner.run(self._write, deliveries)
+        except Exception as exc:
+            for _, future in taken:
+                if not future.done():
+                    future.set_exception(exc)
+            log.error("ingest.commit_failed", deliveries=len(taken), error=str(exc))
+            return
+        for (_, future), accepted in zip(taken, results, strict=True):
+            if not future.done():
+                future.set_result(accepted)
+        self._on_commit(transcript)
+
+    def _write(self, deliveries: list[Delivery]) -> tuple[list[list[Accepted]], Transcript]:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            now = self._clock.now()
+            try:
+                with self._store.write() as tx:
+                    return apply_batch(tx, deliveries, now, self._policy)
+            except ConcurrentUpdateError:
+                if attempt == MAX_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")

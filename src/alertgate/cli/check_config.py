@@ -1,0 +1,64 @@
+"""`alertgate check-config`: the effective configuration, secrets masked, problems named."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import timedelta
+
+from alertgate import bootstrap
+from alertgate.config import SPECS, Settings
+from alertgate.config_sources import Loaded
+from alertgate.domain.durations import format_duration
+
+NOT_SET = "(not set)"
+
+
+def _seconds(value: float) -> str:
+    return f"{format_duration(timedelta(seconds=value))} ({value:g}s)"
+
+
+def masked(settings: Settings, field: str) -> str:
+    """A setting's value as it may be shown: secrets never appear."""
+    value = getattr(settings, field)
+    if value is None or value == ():
+        return NOT_SET
+    if field == "database_url":
+        return bootstrap.display_database_url(value.get_secret_value())
+    if field == "teams_webhook_url":
+        return re.sub(r"([?&]sig=)[^&]*", r"\1***", value.get_secret_value())
+    if hasattr(value, "get_secret_value"):
+        return "*** (set)"
+    if field == "hold_seconds":
+        return _seconds(value)
+    if isinstance(value, tuple):
+        return ", ".join(value)
+    return str(value)
+
+
+def check_config(loaded: Loaded) -> int:
+    """Print the effective configuration; exit 2 when something is unusable."""
+    settings = loaded.settings
+    problem = bootstrap.database_url_problem(settings)
+    if problem:
+        print(f"alertgate: invalid configuration:\n  - {problem}", file=sys.stderr)
+        return 2
+    print("alertgate configuration (effective; secrets masked)")
+    for spec in SPECS:
+        value = masked(settings, spec.field)
+        print(f"  {spec.env:<26} {spec.key:<22} {value:<40} [{loaded.origin[spec.field]}]")
+    holds = ", ".join(
+        f"{p.value} {_seconds(s)}" for p, s in sorted(settings.hold_by_priority.items())
+    )
+    print(
+        f"  {'ALERTGATE_HOLD_SECONDS_P1..P5':<26} {'hold.priority.P1..P5':<22} "
+        f"{holds or 'none: every priority uses hold.default':<40} "
+        f"[{loaded.origin['hold_by_priority']}]"
+    )
+    print("routes:")
+    for route, channel in bootstrap.route_descriptions(settings).items():
+        print(f"  {route:<6} -> {channel}")
+    for warning in loaded.warnings + bootstrap.config_warnings(settings):
+        print(f"warning: {warning}")
+    print("configuration OK")
+    return 0

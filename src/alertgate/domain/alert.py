@@ -1,0 +1,76 @@
+"""Normalized alert events: what every source parser produces and the lifecycle consumes."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class Action(enum.StrEnum):
+    """What a sender says happened to an alert."""
+
+    TRIGGER = "trigger"
+    RESOLVE = "resolve"
+    TEST = "test"  # a sender's connectivity test: recorded, never decided
+
+
+class Priority(enum.StrEnum):
+    """Alert priority, P1 (most urgent) to P5."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+    P5 = "P5"
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """One alert notification from one sender, in alertgate's own terms.
+
+    `identity` is the sender's stable identity of the alerting thing (for Coralogix the alert
+    definition's unique identifier plus its group-by values), never a field that changes when
+    the alert definition is edited.
+    """
+
+    source: str
+    identity: str
+    action: Action
+    name: str
+    priority: Priority | None = None
+    instance: str | None = None
+    link: str | None = None
+    description: str | None = None
+    event_time: datetime | None = None
+    labels: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def incident_key(self) -> str:
+        """The incident this event belongs to, unique across sources."""
+        return f"{self.source}:{self.identity}"
+
+    @property
+    def incident_id(self) -> str:
+        """A short, stable id for the incident, the same on every replica."""
+        return incident_id_for(self.incident_key)
+
+
+def incident_id_for(incident_key: str) -> str:
+    """Derive the public incident id (16 hex digits) from an incident key."""
+    return hashlib.sha256(incident_key.encode()).hexdigest()[:16]
+
+
+def delivery_key(event: AlertEvent, target_episode: int) -> str:
+    """The identity of one delivery, so that a sender's retry is recognised and stored once.
+
+    A sender that stamps its events (Coralogix `timestampMs`, Alertmanager `startsAt`/`endsAt`)
+    is deduplicated on (incident, action, event time): a re-notification carries a new time and is
+    kept, a retry of the same request is not. An unstamped event (the proof of concept's
+    three-field body) is deduplicated on the episode it would act on, so a repeated TRIGGERED for
+    an open incident is one event while a TRIGGERED after a resolution opens a new episode.
+    """
+    stamp = event.event_time.isoformat() if event.event_time else f"episode:{target_episode}"
+    material = f"{event.incident_key}\x1f{event.action.value}\x1f{stamp}"
+    return hashlib.sha256(material.encode()).hexdigest()

@@ -1,0 +1,261 @@
+"""The incident lifecycle: `step()` and the transition table it reads.
+
+`step(incident, event, now, policy)` is the one decision function. It never reads a clock and
+never does I/O: the same code decides live and in a replay of history.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from types import MappingProxyType
+
+from alertgate.domain.alert import Action, AlertEvent
+from alertgate.domain.decisions import (
+    Decision,
+    Effect,
+    NotificationKind,
+    Notify,
+    Outcome,
+    Reason,
+)
+from alertgate.domain.durations import format_duration
+from alertgate.domain.errors import DomainError
+from alertgate.domain.incident import Incident, State
+from alertgate.domain.policy import Policy
+
+
+class EventKind(enum.StrEnum):
+    """The inputs of the lifecycle."""
+
+    TRIGGER = "trigger"
+    RESOLVE = "resolve"
+    HOLD_EXPIRED = "hold_expired"
+
+
+@dataclass(frozen=True, slots=True)
+class HoldExpired:
+    """The scheduler's event: the hold deadline of the current episode has come."""
+
+
+Event = AlertEvent | HoldExpired
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """The result of one step: the incident as it is now, and what must happen because of it."""
+
+    incident: Incident | None
+    effects: tuple[Effect, ...]
+
+    @property
+    def decision(self) -> Decision:
+        """The decision this step took (every step takes exactly one)."""
+        return next(e for e in self.effects if isinstance(e, Decision))
+
+    @property
+    def notifications(self) -> tuple[Notify, ...]:
+        """The notifications this step asks for."""
+        return tuple(e for e in self.effects if isinstance(e, Notify))
+
+
+Handler = Callable[[Incident | None, Event, datetime, Policy], Transition]
+
+
+def kind_of(event: Event) -> EventKind:
+    """Classify a lifecycle input."""
+    if isinstance(event, HoldExpired):
+        return EventKind.HOLD_EXPIRED
+    if event.action is Action.TRIGGER:
+        return EventKind.TRIGGER
+    if event.action is Action.RESOLVE:
+        return EventKind.RESOLVE
+    raise DomainError(f"a {event.action.value} event is recorded, not decided")
+
+
+def step(incident: Incident | None, event: Event, now: datetime, policy: Policy) -> Transition:
+    """Apply one event to an incident (None: not seen yet) at time `now`."""
+    if now.tzinfo is None:
+        raise DomainError("step() needs an aware datetime for now")
+    state = incident.state if incident is not None else None
+    return TRANSITIONS[(state, kind_of(event))](incident, event, now, policy)
+
+
+def _alert(event: Event) -> AlertEvent:
+    if not isinstance(event, AlertEvent):
+        raise DomainError("this transition needs an alert event")
+    return event
+
+
+def _current(incident: Incident | None) -> Incident:
+    if incident is None:
+        raise DomainError("this transition needs an existing incident")
+    return incident
+
+
+def _record(incident: Incident | None, reason: Reason, detail: str) -> Transition:
+    return Transition(incident, (Decision(Outcome.RECORDED, reason, detail),))
+
+
+def open_episode(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A trigger with nothing open starts a new episode and holds it for its window."""
+    alert = _alert(event)
+    window = policy.hold.window(alert.priority)
+    opened = Incident(
+        id=alert.incident_id,
+        key=alert.incident_key,
+        source=alert.source,
+        name=alert.name,
+        state=State.HOLDING,
+        episode=incident.episode + 1 if incident else 1,
+        version=incident.version + 1 if incident else 1,
+        opened_at=now,
+        triggered_at=alert.event_time or now,
+        last_event_at=now,
+        reason=Reason.HELD,
+        deadline=now + window,
+        priority=alert.priority,
+        instance=alert.instance,
+        link=alert.link,
+        description=alert.description,
+        labels=alert.labels,
+    )
+    prio = alert.priority.value if alert.priority else "no priority"
+    detail = f"held for {format_duration(window)} ({prio}) until it resolves or the hold expires"
+    return Transition(opened, (Decision(Outcome.HELD, Reason.HELD, detail),))
+
+
+def ignore_trigger(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A trigger for an open episode (a sender retry or a re-notification) changes nothing."""
+    current = _current(incident)
+    return _record(current, Reason.DUPLICATE_TRIGGER, f"episode {current.episode} is already open")
+
+
+def resolve_in_hold(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A resolve inside the hold: it fixed itself; tell the team's channel, page nobody."""
+    current = _current(incident)
+    resolved = replace(
+        current,
+        state=State.RESOLVED,
+        version=current.version + 1,
+        resolved_at=now,
+        last_event_at=now,
+        deadline=None,
+        reason=Reason.RESOLVED_IN_HOLD,
+    )
+    detail = (
+        f"resolved on its own after {format_duration(now - current.opened_at)}, inside the hold"
+    )
+    return Transition(
+        resolved,
+        (
+            Decision(Outcome.SELF_RESOLVED, Reason.RESOLVED_IN_HOLD, detail),
+            Notify(NotificationKind.SELF_RESOLVED, Reason.RESOLVED_IN_HOLD),
+        ),
+    )
+
+
+def expire_hold(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """The hold expired with the episode still open: escalate, once."""
+    current = _current(incident)
+    if current.deadline is None or now < current.deadline:
+        return _record(current, Reason.NOT_DUE, "the hold has not expired yet")
+    escalated = replace(
+        current,
+        state=State.ESCALATED,
+        version=current.version + 1,
+        escalated_at=now,
+        deadline=None,
+        reason=Reason.HOLD_EXPIRED,
+    )
+    held = format_duration(current.deadline - current.opened_at)
+    detail = f"still open after its {held} hold"
+    return Transition(
+        escalated,
+        (
+            Decision(Outcome.ESCALATED, Reason.HOLD_EXPIRED, detail),
+            Notify(NotificationKind.ESCALATION, Reason.HOLD_EXPIRED),
+        ),
+    )
+
+
+def resolve_escalated(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A resolve after an escalation: one follow-up to the people who were paged."""
+    current = _current(incident)
+    resolved = replace(
+        current,
+        state=State.RESOLVED,
+        version=current.version + 1,
+        resolved_at=now,
+        last_event_at=now,
+        reason=Reason.RESOLVED_AFTER_ESCALATION,
+    )
+    detail = f"resolved {format_duration(now - current.opened_at)} after it triggered"
+    return Transition(
+        resolved,
+        (
+            Decision(Outcome.RESOLVED_AFTER_ESCALATION, Reason.RESOLVED_AFTER_ESCALATION, detail),
+            Notify(NotificationKind.RESOLUTION, Reason.RESOLVED_AFTER_ESCALATION),
+        ),
+    )
+
+
+def record_orphan_resolve(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A resolve with nothing ever triggered: recorded, nobody is told."""
+    return _record(None, Reason.RESOLVE_WITHOUT_INCIDENT, "no open incident to resolve")
+
+
+def ignore_resolve(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A resolve for an episode that is already over: recorded, nobody is told again."""
+    current = _current(incident)
+    return _record(current, Reason.DUPLICATE_RESOLVE, f"episode {current.episode} is already over")
+
+
+def ignore_timer(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A hold expiry for an episode that no longer holds changes nothing."""
+    return _record(incident, Reason.STALE_TIMER, "the episode is no longer held")
+
+
+TRANSITIONS: Mapping[tuple[State | None, EventKind], Handler] = MappingProxyType(
+    {
+        (None, EventKind.TRIGGER): open_episode,
+        (None, EventKind.RESOLVE): record_orphan_resolve,
+        (None, EventKind.HOLD_EXPIRED): ignore_timer,
+        (State.HOLDING, EventKind.TRIGGER): ignore_trigger,
+        (State.HOLDING, EventKind.RESOLVE): resolve_in_hold,
+        (State.HOLDING, EventKind.HOLD_EXPIRED): expire_hold,
+        (State.ESCALATED, EventKind.TRIGGER): ignore_trigger,
+        (State.ESCALATED, EventKind.RESOLVE): resolve_escalated,
+        (State.ESCALATED, EventKind.HOLD_EXPIRED): ignore_timer,
+        (State.RESOLVED, EventKind.TRIGGER): open_episode,
+        (State.RESOLVED, EventKind.RESOLVE): ignore_resolve,
+        (State.RESOLVED, EventKind.HOLD_EXPIRED): ignore_timer,
+    }
+)
+
+
+def target_episode(incident: Incident | None, event: AlertEvent) -> int:
+    """The episode an alert event acts on: the open one, or the next one for a fresh trigger."""
+    if incident is None:
+        return 1 if event.action is Action.TRIGGER else 0
+    if event.action is Action.TRIGGER and not incident.is_open:
+        return incident.episode + 1
+    return incident.episode
