@@ -89,17 +89,20 @@ class Dispatcher:
         """Claim and send until close(); outcomes are recorded in batches."""
         while not self._closed:
             self._wake.clear()
+            next_due = None
             try:
                 await self._record()
-                claimed = await self._claim()
-                next_due = (
-                    None if claimed else await self._runner.run(self._store.next_notification_at)
-                )
+                if len(self._inflight) >= self._settings.concurrency:
+                    # A finishing delivery frees a slot and wakes us; the timeout is a backstop.
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self._settings.max_sleep)
+                    continue
+                if await self._claim():
+                    await asyncio.sleep(0)  # let the new deliveries start
+                    continue
+                next_due = await self._runner.run(self._store.next_notification_at)
             except StoreError as exc:
                 log.error("delivery.store_error", error=str(exc))
-                claimed, next_due = 0, None
-            if claimed:
-                continue
             await self._sleep_until(next_due)
         await self._drain()
 
@@ -109,8 +112,6 @@ class Dispatcher:
 
     async def _claim(self) -> int:
         free = self._settings.concurrency - len(self._inflight)
-        if free <= 0:
-            return 0
         batch = await self._runner.run(
             self._store.claim_notifications,
             self._clock.now(),
@@ -119,9 +120,7 @@ class Dispatcher:
             self._settings.lease_seconds,
         )
         for notification in batch:
-            task = asyncio.create_task(self._deliver(notification))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            self._inflight.add(asyncio.create_task(self._deliver(notification)))
         return len(batch)
 
     async def _deliver(self, notification: Notification) -> None:
@@ -148,6 +147,10 @@ class Dispatcher:
             )
         self._log(notification, outcome)
         self._outcomes.append(outcome)
+        # Free the slot now, not in a done-callback that runs a loop iteration later.
+        task = asyncio.current_task()
+        if task is not None:
+            self._inflight.discard(task)
         self._wake.set()
 
     def _failed(
@@ -192,6 +195,7 @@ class Dispatcher:
         if due is not None:
             delay = min(delay, max(0.0, (due - self._clock.now()).total_seconds()))
         if delay <= 0 or self._wake.is_set():
+            await asyncio.sleep(0)  # never spin without letting the loop run
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=delay)

@@ -93,6 +93,7 @@ class Scheduler:
         self._wake_at = deadline
         self._wake.clear()
         if delay <= 0 or self._closed:
+            await asyncio.sleep(0)  # never spin without letting the loop run
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=delay)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -42,8 +42,12 @@ class SqlStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def write(self) -> AbstractContextManager[_WriteTx]:
+        """A write transaction: commits when the block ends, rolls back on an exception."""
+        return self._transaction()
+
     @contextmanager
-    def write(self) -> Iterator[_WriteTx]:
+    def _transaction(self) -> Iterator[_WriteTx]:
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(**{WRITE_OPTION: True})

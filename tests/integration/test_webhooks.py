@@ -1,0 +1,173 @@
+"""Webhook intake over real HTTP: auth, limits, bad input, both paths, the read API."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import FIXTURES
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.slow
+TOKEN = "s3cret-webhook-token"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    workdir = tmp_path_factory.mktemp("webhooks")
+    env = {"ALERTGATE_WEBHOOK_TOKEN": TOKEN, "ALERTGATE_MAX_BODY_BYTES": "4096"}
+    with ServerProcess(f"sqlite:///{workdir / 'a.db'}", workdir, env=env) as running:
+        yield running
+
+
+def post(
+    server: ServerProcess,
+    body: bytes,
+    path: str = "/webhooks/coralogix",
+    headers: dict[str, str] | None = None,
+) -> httpx.Response:
+    auth = {"Authorization": f"Bearer {TOKEN}"} if headers is None else headers
+    return httpx.post(f"{server.url}{path}", content=body, headers=auth, timeout=10)
+
+
+def poc(action: str, alert_id: str) -> bytes:
+    return f'{{"alert_id": "{alert_id}", "alert_name": "CPU", "alert_action": "{action}"}}'.encode()
+
+
+def incident_count(server: ServerProcess) -> int:
+    page = httpx.get(f"{server.url}/api/incidents", params={"limit": 1000}).json()
+    return len(page["incidents"])
+
+
+@pytest.mark.parametrize("path", ["/coralogix/webhook", "/webhooks/coralogix"])
+def test_both_paths_accept_coralogix(server: ServerProcess, path: str) -> None:
+    response = post(server, poc("TRIGGERED", f"paths-{uuid.uuid4()}"), path)
+    assert response.status_code == 202
+    assert response.json()["state"] == "holding"
+
+
+def test_content_type_is_not_trusted(server: ServerProcess) -> None:
+    """Coralogix lets users set any Content-Type; the body is parsed as JSON regardless."""
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "text/plain"}
+    assert post(server, poc("trigger", f"ct-{uuid.uuid4()}"), headers=headers).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"X-Alertgate-Token": "wrong"},
+        {"Authorization": TOKEN},
+    ],
+)
+def test_missing_or_wrong_token_gets_401_and_stores_nothing(
+    server: ServerProcess, headers: dict[str, str]
+) -> None:
+    before = incident_count(server)
+    response = post(server, poc("TRIGGERED", f"auth-{uuid.uuid4()}"), headers=headers)
+    assert response.status_code == 401
+    assert response.json()["error"] == "unauthorized"
+    assert TOKEN not in response.text
+    assert incident_count(server) == before
+
+
+def test_token_in_custom_header_is_accepted(server: ServerProcess) -> None:
+    headers = {"X-Alertgate-Token": TOKEN}
+    assert post(server, poc("TRIGGERED", f"hdr-{uuid.uuid4()}"), headers=headers).status_code == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", "body"),
+        (b"[]", "body"),
+        (b'{"alert_id": "x"}', "alert_action"),
+        (b'{"alert_id": "x", "alert_action": "exploded"}', "alert_action"),
+        (b'{"alert_name": "x", "alert_action": "trigger"}', "alertUniqueIdentifier"),
+        (b"\xc3\x28", "body"),
+    ],
+)
+def test_bad_input_gets_400_naming_the_field_and_stores_nothing(
+    server: ServerProcess, body: bytes, field: str
+) -> None:
+    before = incident_count(server)
+    response = post(server, body)
+    assert response.status_code == 400
+    assert response.json()["field"] == field
+    assert incident_count(server) == before
+
+
+def test_oversized_body_gets_413(server: ServerProcess) -> None:
+    body = b'{"alert_id": "big", "alert_action": "trigger", "x": "' + b"y" * 5000 + b'"}'
+    response = post(server, body)
+    assert response.status_code == 413
+    assert response.json()["limit"] == 4096
+
+
+def test_oversized_chunked_body_gets_413_without_content_length(server: ServerProcess) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"alert_id": "big", "alert_action": "trigger", "x": "'
+        for _ in range(10):
+            yield b"y" * 1000
+        yield b'"}'
+
+    response = httpx.post(
+        f"{server.url}/webhooks/coralogix",
+        content=chunks(),
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 413
+
+
+def test_unknown_source_and_wrong_method(server: ServerProcess) -> None:
+    assert post(server, b"{}", "/webhooks/nagios").status_code == 404
+    response = httpx.get(f"{server.url}/coralogix/webhook")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+
+
+def test_test_and_save_is_answered_and_recorded_never_escalated(server: ServerProcess) -> None:
+    response = post(server, (FIXTURES / "coralogix" / "test_and_save.json").read_bytes())
+    assert response.status_code == 200
+    assert (response.json()["status"], response.json()["state"]) == ("test", None)
+
+
+def test_api_lists_and_explains_incidents(server: ServerProcess) -> None:
+    alert_id = f"api-{uuid.uuid4()}"
+    incident_id = post(server, poc("TRIGGERED", alert_id)).json()["incident_id"]
+    post(server, poc("RESOLVED", alert_id))
+    holding = httpx.get(f"{server.url}/api/incidents", params={"state": "resolved"}).json()
+    assert incident_id in [i["id"] for i in holding["incidents"]]
+    detail = httpx.get(f"{server.url}/api/incidents/{incident_id}").json()
+    assert [d["reason"] for d in detail["decisions"]] == ["held", "resolved_in_hold"]
+    assert [e["payload"]["alert_id"] for e in detail["events"]] == [alert_id, alert_id]
+    assert any("resolved_in_hold" in entry["summary"] for entry in detail["timeline"])
+    assert httpx.get(f"{server.url}/api/incidents/nope").status_code == 404
+    assert httpx.get(f"{server.url}/api/incidents", params={"state": "bogus"}).status_code == 422
+    assert httpx.get(f"{server.url}/api/incidents", params={"cursor": "zz"}).status_code == 400
+
+
+def test_ready_when_the_database_answers(server: ServerProcess) -> None:
+    assert httpx.get(f"{server.url}/ready").json() == {"status": "ready"}
+
+
+def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
+    """With PostgreSQL gone, /ready says so while /health (liveness) stays up."""
+    # A database that exists at start-up, then disappears.
+    from tests.support import pg
+
+    name = pg.create_database()
+    with ServerProcess(pg.sqlalchemy_url(name), tmp_path) as server:
+        pg.drop_database(name)
+        ready = httpx.get(f"{server.url}/ready", timeout=15)
+        health = httpx.get(f"{server.url}/health")
+        hook = post(server, poc("TRIGGERED", "db-gone"), headers={})
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+    assert health.status_code == 200
+    assert hook.status_code == 503

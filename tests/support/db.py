@@ -1,0 +1,60 @@
+"""Direct reads of a store's tables, for tests that check what was committed."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlalchemy import create_engine, select
+
+from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    incident_id: str
+    kind: str
+    status: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class StoreSnapshot:
+    """What a test can assert on: decisions per (incident, episode, outcome), the outbox,
+    every stored event payload, and each incident's state."""
+
+    decisions: Counter[tuple[str, int, str]]
+    outbox: list[OutboxRow]
+    payloads: list[bytes]
+    states: dict[str, str]
+
+    def sent(self) -> int:
+        return sum(1 for row in self.outbox if row.status == "sent")
+
+    def escalations(self) -> Counter[str]:
+        return Counter({k[0]: v for k, v in self.decisions.items() if k[2] == "escalated"})
+
+
+def snapshot(url: str) -> StoreSnapshot:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            decided = Counter(
+                (r.incident_id, r.episode, r.outcome)
+                for r in conn.execute(
+                    select(decisions.c.incident_id, decisions.c.episode, decisions.c.outcome)
+                )
+            )
+            rows = [
+                OutboxRow(r.incident_id, r.kind, r.status, r.attempts)
+                for r in conn.execute(
+                    select(outbox.c.incident_id, outbox.c.kind, outbox.c.status, outbox.c.attempts)
+                )
+            ]
+            payloads = [bytes(p) for p in conn.execute(select(events.c.payload)).scalars()]
+            states = {
+                r.id: r.state for r in conn.execute(select(incidents.c.id, incidents.c.state))
+            }
+    finally:
+        engine.dispose()
+    return StoreSnapshot(decided, rows, payloads, states)

@@ -1,0 +1,162 @@
+"""Ingest over a real SQLite store: idempotency, episodes, group commit, failure handling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from alertgate.adapters.sources.coralogix import parse
+from alertgate.adapters.stores import engine as engines
+from alertgate.adapters.stores import migrate
+from alertgate.adapters.stores.schema import events, outbox
+from alertgate.adapters.stores.sql import SqlStore, _WriteTx
+from alertgate.app.ingest import Delivery, Ingestor, apply_batch
+from alertgate.app.runtime import InlineRunner
+from alertgate.app.transcript import Transcript
+from alertgate.domain.decisions import Reason
+from alertgate.domain.incident import State
+from alertgate.ports import StoreError
+from tests.conftest import FIXTURES
+from tests.unit.domain.factories import POLICY, T0
+
+CX = FIXTURES / "coralogix"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    engine = engines.create(f"sqlite:///{tmp_path / 'a.db'}")
+    migrate.upgrade(engine)
+    yield SqlStore(engine)
+    engine.dispose()
+
+
+def delivery(name: str, body: bytes | None = None) -> Delivery:
+    raw = body if body is not None else (CX / name).read_bytes()
+    return Delivery(parse(raw), raw)
+
+
+def ingest(store: SqlStore, *deliveries: Delivery, at=T0):
+    with store.write() as tx:
+        results, _ = apply_batch(tx, list(deliveries), at, POLICY)
+    return results
+
+
+def count(store: SqlStore, table) -> int:
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
+
+
+def test_a_sender_retry_is_stored_once_and_changes_nothing(store: SqlStore) -> None:
+    """The same body delivered twice: one event row, the second answer says duplicate."""
+    [[first]] = ingest(store, delivery("default_trigger.json"))
+    [[second]] = ingest(store, delivery("default_trigger.json"), at=T0 + timedelta(seconds=5))
+    assert (first.duplicate, first.reason, first.state) == (False, Reason.HELD, State.HOLDING)
+    assert (second.duplicate, second.reason, second.state) == (True, None, State.HOLDING)
+    assert count(store, events) == 1
+
+
+def test_duplicates_inside_one_batch_are_caught_too(store: SqlStore) -> None:
+    """Two copies in the same group commit: the second is a duplicate, not a second event."""
+    results = ingest(store, delivery("default_trigger.json"), delivery("default_trigger.json"))
+    assert [r[0].duplicate for r in results] == [False, True]
+    assert count(store, events) == 1
+
+
+def test_renotification_with_a_new_time_is_kept_but_changes_nothing(store: SqlStore) -> None:
+    """Coralogix re-notifying an open alert: logged as an event, the hold is unchanged."""
+    ingest(store, delivery("default_trigger.json"))
+    body = (CX / "default_trigger.json").read_bytes().replace(b"1723670936254", b"1723671536254")
+    [[again]] = ingest(store, delivery("", body), at=T0 + timedelta(minutes=1))
+    assert (again.duplicate, again.reason) == (False, Reason.DUPLICATE_TRIGGER)
+    assert count(store, events) == 2
+
+
+def test_poc_trigger_after_resolution_opens_a_new_episode(store: SqlStore) -> None:
+    """An unstamped TRIGGERED after RESOLVED is a new episode, not a duplicate of the first."""
+    ingest(store, delivery("poc_triggered.json"))
+    ingest(store, delivery("poc_resolved.json"), at=T0 + timedelta(minutes=1))
+    [[again]] = ingest(store, delivery("poc_triggered.json"), at=T0 + timedelta(minutes=2))
+    assert (again.duplicate, again.reason, again.state) == (False, Reason.HELD, State.HOLDING)
+    with store.write() as tx:
+        assert tx.incidents_for_update([again.incident_id])[again.incident_id].episode == 2
+
+
+def test_trigger_and_resolve_in_one_batch_decide_in_order(store: SqlStore) -> None:
+    """Order inside a group commit is arrival order: held, then resolved on its own."""
+    results = ingest(store, delivery("default_trigger.json"), delivery("default_resolve.json"))
+    assert [r[0].reason for r in results] == [Reason.HELD, Reason.RESOLVED_IN_HOLD]
+    assert count(store, outbox) == 1
+
+
+def test_test_and_save_is_recorded_as_a_test_without_an_incident(store: SqlStore) -> None:
+    [[result]] = ingest(store, delivery("test_and_save.json"))
+    assert (result.reason, result.state) == (Reason.TEST, None)
+    assert count(store, events) == 1
+
+
+class CountingStore(SqlStore):
+    """A real store that counts its write transactions."""
+
+    writes = 0
+
+    def write(self) -> AbstractContextManager[_WriteTx]:
+        self.writes += 1
+        return super().write()
+
+
+def test_concurrent_requests_share_commits(tmp_path: Path) -> None:
+    """Fifty requests arriving together are committed in far fewer transactions (group commit)."""
+    engine = engines.create(f"sqlite:///{tmp_path / 'g.db'}")
+    migrate.upgrade(engine)
+    store = CountingStore(engine)
+    committed: list[Transcript] = []
+
+    async def main() -> list[bool]:
+        ingestor = Ingestor(store, InlineRunner(), _Clock(), POLICY, committed.append)
+        runner = asyncio.create_task(ingestor.run())
+        bodies = [f'{{"alert_id": "a{n}", "alert_action": "trigger"}}'.encode() for n in range(50)]
+        results = await asyncio.gather(*(ingestor.submit(Delivery(parse(b), b)) for b in bodies))
+        await ingestor.close()
+        await runner
+        return [r[0].duplicate for r in results]
+
+    assert asyncio.run(main()) == [False] * 50
+    assert 1 <= store.writes < 50
+    assert sum(len(t.events) for t in committed) == 50
+    engine.dispose()
+
+
+class BrokenStore(SqlStore):
+    def write(self) -> AbstractContextManager[_WriteTx]:
+        raise StoreError("database is down")
+
+
+def test_a_failed_commit_fails_every_waiting_request(tmp_path: Path) -> None:
+    """Nobody gets a 2xx for an event that was not committed."""
+    engine = engines.create(f"sqlite:///{tmp_path / 'b.db'}")
+
+    async def main() -> list[object]:
+        ingestor = Ingestor(BrokenStore(engine), InlineRunner(), _Clock(), POLICY, lambda t: None)
+        runner = asyncio.create_task(ingestor.run())
+        body = b'{"alert_id": "a", "alert_action": "trigger"}'
+        results: list[object] = await asyncio.gather(
+            *(ingestor.submit(Delivery(parse(body), body)) for _ in range(3)),
+            return_exceptions=True,
+        )
+        await ingestor.close()
+        await runner
+        return results
+
+    assert all(isinstance(r, StoreError) for r in asyncio.run(main()))
+    engine.dispose()
+
+
+class _Clock:
+    def now(self):
+        return T0
