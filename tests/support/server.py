@@ -58,6 +58,7 @@ class ServerProcess:
                     return self
             except httpx.TransportError:
                 time.sleep(0.05)
+        self.kill()  # never leave a half-started server behind
         raise RuntimeError(f"alertgate did not start in {timeout}s:\n{self.log()}")
 
     def stop(self, timeout: float = 30.0) -> int:

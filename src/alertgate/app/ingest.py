@@ -7,6 +7,7 @@ Every request waits for the commit that stores its events (group commit): a send
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,7 +58,8 @@ def apply_batch(
     """Decide every event of every delivery, in order, inside one transaction."""
     alerts = [e for d in deliveries for e in d.events if e.action is not Action.TEST]
     loaded = tx.incidents_for_update({e.incident_id for e in alerts})
-    known = tx.known_delivery_keys(_candidate_keys(alerts, loaded, now, policy))
+    queried = _candidate_keys(alerts, loaded, now, policy)
+    known = tx.known_delivery_keys(queried)
     transcript = Transcript(loaded)
     results: list[list[Accepted]] = []
     for delivery in deliveries:
@@ -66,8 +68,9 @@ def apply_batch(
             current = transcript.current(event.incident_id)
             episode = target_episode(current, event)
             key = delivery_key(event, episode)
-            if key not in known and key not in transcript.keys:
-                known |= tx.known_delivery_keys([key])  # only when an earlier event was a repeat
+            if key not in queried:  # only when an earlier event of the batch was a repeat
+                known |= tx.known_delivery_keys([key])
+                queried.add(key)
             if key in known or key in transcript.keys:
                 accepted.append(
                     Accepted(event.incident_id, event.action, _state(current), None, True)
@@ -101,11 +104,13 @@ def _candidate_keys(
 ) -> set[str]:
     """The delivery keys of the batch if no event is a repeat: one query answers them all."""
     working: dict[str, Incident | None] = dict(loaded)
+    repeated = {i for i, n in Counter(e.incident_id for e in alerts).items() if n > 1}
     keys: set[str] = set()
     for event in alerts:
         current = working.get(event.incident_id)
         keys.add(delivery_key(event, target_episode(current, event)))
-        working[event.incident_id] = step(current, event, now, policy).incident or current
+        if event.incident_id in repeated:  # only they need the state an earlier event leaves
+            working[event.incident_id] = step(current, event, now, policy).incident or current
     return keys
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -46,15 +46,16 @@ class AlertEvent:
     event_time: datetime | None = None
     labels: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def incident_key(self) -> str:
-        """The incident this event belongs to, unique across sources."""
-        return f"{self.source}:{self.identity}"
+    incident_key: str = field(init=False, repr=False, compare=False)
+    """The incident this event belongs to, unique across sources."""
+    incident_id: str = field(init=False, repr=False, compare=False)
+    """A short, stable id for the incident, the same on every replica."""
 
-    @property
-    def incident_id(self) -> str:
-        """A short, stable id for the incident, the same on every replica."""
-        return incident_id_for(self.incident_key)
+    def __post_init__(self) -> None:
+        # Derived once: ingest reads both several times per event.
+        key = f"{self.source}:{self.identity}"
+        object.__setattr__(self, "incident_key", key)
+        object.__setattr__(self, "incident_id", incident_id_for(key))
 
 
 def incident_id_for(incident_key: str) -> str:
@@ -71,6 +72,9 @@ def delivery_key(event: AlertEvent, target_episode: int) -> str:
     three-field body) is deduplicated on the episode it would act on, so a repeated TRIGGERED for
     an open incident is one event while a TRIGGERED after a resolution opens a new episode.
     """
-    stamp = event.event_time.isoformat() if event.event_time else f"episode:{target_episode}"
+    if event.event_time is not None:
+        stamp = f"t:{round(event.event_time.timestamp() * 1_000_000)}"
+    else:
+        stamp = f"episode:{target_episode}"
     material = f"{event.incident_key}\x1f{event.action.value}\x1f{stamp}"
     return hashlib.sha256(material.encode()).hexdigest()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import timedelta
 
@@ -11,7 +12,12 @@ _PART = re.compile(r"(\d+(?:\.\d+)?)([dhms])")
 
 def format_duration(delta: timedelta) -> str:
     """Render a duration the way a person on call reads it: "1h 5m", "4m 10s", "12s"."""
-    total = max(0, round(delta.total_seconds()))
+    return _format_seconds(max(0, round(delta.total_seconds())))
+
+
+@functools.lru_cache(maxsize=1024)
+def _format_seconds(total: int) -> str:
+    # Cached: every decision's detail names its hold window, and windows repeat.
     parts: list[str] = []
     for unit, size in _UNIT_SECONDS.items():
         amount, total = divmod(total, size)

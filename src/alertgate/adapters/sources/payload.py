@@ -13,6 +13,8 @@ from alertgate.domain.errors import PayloadError
 JsonObject = Mapping[str, object]
 
 _PLACEHOLDER = re.compile(r"^\$[A-Z0-9_]+(\.numeric)?$")
+_SPACE = frozenset(" \t\r\n\f\v")
+_MAYBE_ABSENT = _SPACE | {"$", "n", "N"}
 MAX_TEXT = 4096  # longest text kept from a field; longer values are cut, never rejected
 
 
@@ -41,10 +43,13 @@ def is_absent(value: object) -> bool:
     """True for values a sender left empty: null, "", "null", or an unreplaced `$PLACEHOLDER`."""
     if value is None:
         return True
-    if isinstance(value, str):
-        stripped = value.strip()
-        return not stripped or stripped.lower() == "null" or bool(_PLACEHOLDER.match(stripped))
-    return False
+    if value.__class__ is not str:
+        return False
+    assert isinstance(value, str)
+    if value and value[0] not in _MAYBE_ABSENT and value[-1] not in _SPACE:
+        return False  # the common case, decided without stripping or a regex
+    stripped = value.strip()
+    return not stripped or stripped.lower() == "null" or bool(_PLACEHOLDER.match(stripped))
 
 
 def text(field: str, value: object) -> str | None:
@@ -55,6 +60,11 @@ def text(field: str, value: object) -> str | None:
     """
     if is_absent(value):
         return None
+    return present_text(field, value)
+
+
+def present_text(field: str, value: object) -> str:
+    """text() for a value already known to be present."""
     if isinstance(value, str):
         return value.strip()[:MAX_TEXT]
     if isinstance(value, int | float) and not isinstance(value, bool):

@@ -7,10 +7,11 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from alertgate.adapters.stores import codec
+from alertgate.adapters.stores.bulk import BulkInsert
 from alertgate.adapters.stores.engine import WRITE_OPTION, is_unique_violation
 from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
 from alertgate.domain.incident import Incident
@@ -28,6 +29,20 @@ from alertgate.ports import (
 
 CHUNK = 500  # ids per IN (...) list
 
+# Built once: statement construction and cache keys showed up in the ingest profile.
+_LOCK_INCIDENTS = (
+    select(incidents)
+    .where(incidents.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(incidents.c.id)
+    .with_for_update()
+)
+_KNOWN_KEYS = select(events.c.delivery_key).where(
+    events.c.delivery_key.in_(bindparam("keys", expanding=True))
+)
+_INSERT_EVENTS = BulkInsert(events)
+_INSERT_INCIDENTS = BulkInsert(incidents)
+_INSERT_DECISIONS = BulkInsert(decisions)
+_INSERT_OUTBOX = BulkInsert(outbox)
 _UPDATE_INCIDENT = update(incidents).where(
     incidents.c.id == bindparam("b_id"), incidents.c.version == bindparam("b_expected")
 )
@@ -138,13 +153,8 @@ class _WriteTx:
         found: dict[str, Incident] = {}
         ordered = sorted(set(ids))  # one lock order for every writer: no deadlocks
         for start in range(0, len(ordered), CHUNK):
-            query = (
-                select(incidents)
-                .where(incidents.c.id.in_(ordered[start : start + CHUNK]))
-                .order_by(incidents.c.id)
-                .with_for_update()
-            )
-            for row in self.conn.execute(query).mappings():
+            chunk = {"ids": ordered[start : start + CHUNK]}
+            for row in self.conn.execute(_LOCK_INCIDENTS, chunk).mappings():
                 found[row["id"]] = codec.incident_from(row)
         return found
 
@@ -152,10 +162,8 @@ class _WriteTx:
         known: set[str] = set()
         ordered = list(set(keys))
         for start in range(0, len(ordered), CHUNK):
-            query = select(events.c.delivery_key).where(
-                events.c.delivery_key.in_(ordered[start : start + CHUNK])
-            )
-            known.update(self.conn.execute(query).scalars())
+            chunk = {"keys": ordered[start : start + CHUNK]}
+            known.update(self.conn.execute(_KNOWN_KEYS, chunk).scalars())
         return known
 
     def claim_due_holds(self, now: datetime, limit: int) -> list[Incident]:
@@ -170,9 +178,9 @@ class _WriteTx:
 
     def apply(self, changes: Changes) -> None:
         if changes.events:
-            self.conn.execute(insert(events), [_event_row(e) for e in changes.events])
+            _INSERT_EVENTS(self.conn, [_event_row(e) for e in changes.events])
         if changes.created:
-            self.conn.execute(insert(incidents), [codec.incident_row(i) for i in changes.created])
+            _INSERT_INCIDENTS(self.conn, [codec.incident_row(i) for i in changes.created])
         if changes.updated:
             rows = [
                 {**codec.incident_row(i), "b_id": i.id, "b_expected": expected}
@@ -184,9 +192,9 @@ class _WriteTx:
             if result.rowcount != len(rows):
                 raise ConcurrentUpdateError("an incident changed under this transaction")
         if changes.decisions:
-            self.conn.execute(insert(decisions), [_decision_row(d) for d in changes.decisions])
+            _INSERT_DECISIONS(self.conn, [_decision_row(d) for d in changes.decisions])
         if changes.intents:
-            self.conn.execute(insert(outbox), [_intent_row(i) for i in changes.intents])
+            _INSERT_OUTBOX(self.conn, [_intent_row(i) for i in changes.intents])
 
 
 def _event_row(record: EventRecord) -> dict[str, Any]:
