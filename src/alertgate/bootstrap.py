@@ -15,6 +15,7 @@ from alertgate.adapters.notifiers.log import LogNotifier
 from alertgate.adapters.sources import PARSERS
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores import migrate
+from alertgate.adapters.stores.checkpoint import Checkpointer
 from alertgate.adapters.stores.queries import SqlQueries
 from alertgate.adapters.stores.sql import SqlStore
 from alertgate.app.delivery import Dispatcher
@@ -100,24 +101,32 @@ class Assembly:
     app: AlertgateApp
     engine: Engine
     runner: InlineRunner | ThreadRunner
+    checkpointer: Checkpointer | None
 
     def close(self) -> None:
         """Release the database after the service has stopped."""
         if isinstance(self.runner, ThreadRunner):
             self.runner.close()
         self.engine.dispose()
+        if self.checkpointer:
+            self.checkpointer.stop()
 
 
-def open_database(settings: Settings) -> Engine:
+def open_database(settings: Settings, *, serving: bool = False) -> Engine:
     """Connect and bring the schema up to date."""
-    engine = engines.create(settings.database_url.get_secret_value())
+    url = settings.database_url.get_secret_value()
+    engine = engines.create(url, background_checkpoints=serving)
     migrate.upgrade(engine)
     return engine
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     """Wire every part of one alertgate process."""
-    engine = open_database(settings)
+    engine = open_database(settings, serving=True)
+    path = engines.sqlite_path(engine)
+    checkpointer = Checkpointer(path) if path else None
+    if checkpointer:
+        checkpointer.start()
     clock = clock or SystemClock()
     store = SqlStore(engine)
     runner = InlineRunner() if engines.is_sqlite(engine) else ThreadRunner()
@@ -134,7 +143,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     )
     token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
     app = create_app(service, WebhookOptions(token, settings.max_body_bytes))
-    return Assembly(service, app, engine, runner)
+    return Assembly(service, app, engine, runner, checkpointer)
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -38,19 +38,28 @@ def parse_url(url: str) -> URL:
     )
 
 
-def create(url: str) -> Engine:
-    """An engine for `url`, configured for alertgate's durability and concurrency rules."""
+def create(url: str, *, background_checkpoints: bool = False) -> Engine:
+    """An engine for `url`, configured for alertgate's durability and concurrency rules.
+
+    `background_checkpoints`: for SQLite, leave WAL checkpoints to a `Checkpointer` thread
+    instead of the committing request (the serving engine does this).
+    """
     parsed = parse_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite(parsed)
+        return _sqlite(parsed, background_checkpoints)
     return _postgres(parsed)
+
+
+def sqlite_path(engine: Engine) -> str | None:
+    """The database file of a SQLite engine, else None."""
+    return engine.url.database if is_sqlite(engine) else None
 
 
 def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def _sqlite(url: URL) -> Engine:
+def _sqlite(url: URL, background_checkpoints: bool) -> Engine:
     assert url.database is not None  # checked by parse_url
     Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -62,7 +71,10 @@ def _sqlite(url: URL) -> Engine:
         cursor = dbapi_connection.cursor()
         # WAL lets readers run beside the writer; FULL syncs the WAL on every commit, so a
         # 2xx is only sent for an event that survives a power cut.
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"):
+        pragmas = ["journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"]
+        if background_checkpoints:
+            pragmas.append("wal_autocheckpoint=0")
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
