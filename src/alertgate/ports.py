@@ -234,9 +234,14 @@ class Store(Protocol):
         ...
 
     def claim_notifications(
-        self, now: datetime, limit: int, owner: str, lease_seconds: float
+        self,
+        now: datetime,
+        limit: int,
+        owner: str,
+        lease_seconds: float,
+        route: Route | None = None,
     ) -> list[Notification]:
-        """Lease up to `limit` due pending notifications to `owner`."""
+        """Lease up to `limit` due pending notifications (of one route, if given) to `owner`."""
         ...
 
     def next_notification_at(self) -> datetime | None:

@@ -16,7 +16,7 @@ import ssl
 from dataclasses import dataclass
 from typing import Any
 
-import msal  # type: ignore[import-untyped]
+import msal
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3 import PoolManager

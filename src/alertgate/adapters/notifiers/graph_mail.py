@@ -24,9 +24,14 @@ _POLICY_MESSAGE = "access to odata is disabled"
 
 
 class TokenInfo(Protocol):
-    value: str
-    expires_in: int
-    from_cache: bool
+    @property
+    def value(self) -> str: ...
+
+    @property
+    def expires_in(self) -> int: ...
+
+    @property
+    def from_cache(self) -> bool: ...
 
     @property
     def roles(self) -> list[str] | None: ...
@@ -35,7 +40,8 @@ class TokenInfo(Protocol):
 class TokenSource(Protocol):
     """Where access tokens come from (entra.EntraTokens; a fixed token in unit tests)."""
 
-    authority: str
+    @property
+    def authority(self) -> str: ...
 
     async def get(self) -> TokenInfo: ...
 

@@ -14,6 +14,7 @@ from alertgate.adapters.stores import codec
 from alertgate.adapters.stores.engine import WRITE_OPTION, is_sqlite, is_unique_violation
 from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
 from alertgate.domain.incident import Incident
+from alertgate.domain.routing import Route
 from alertgate.ports import (
     Changes,
     ConcurrentUpdateError,
@@ -80,7 +81,12 @@ class SqlStore:
         self._scalar(text("SELECT 1"))
 
     def claim_notifications(
-        self, now: datetime, limit: int, owner: str, lease_seconds: float
+        self,
+        now: datetime,
+        limit: int,
+        owner: str,
+        lease_seconds: float,
+        route: Route | None = None,
     ) -> list[Notification]:
         """Lease due notifications: while leased, a row is not due again until the lease ends,
         so a dead owner's rows come back by themselves."""
@@ -91,6 +97,8 @@ class SqlStore:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if route is not None:
+            due = due.where(outbox.c.route == route.value)
         claim = (
             update(outbox)
             .where(outbox.c.id.in_(due))
