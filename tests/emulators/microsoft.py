@@ -80,6 +80,7 @@ class MicrosoftEmulator:
     throttle_until: float = 0.0  # monotonic: every sendMail answers 429 until then
     throttle_retry_after: int = 1
     fail_next: list[int] = field(default_factory=list)  # statuses for the next sendMails
+    unavailable: bool = False  # every sendMail answers 503 (an outage)
     base: str = ""  # https://127.0.0.1:PORT, set once the server runs
     sent: list[Sent] = field(default_factory=list)
     token_requests: int = 0
@@ -190,8 +191,8 @@ class MicrosoftEmulator:
             return refused
         if time.monotonic() < self.throttle_until:
             return self._throttle("Application is over its MailboxConcurrency limit.")
-        if self.fail_next:
-            status = self.fail_next.pop(0)
+        if self.fail_next or self.unavailable:
+            status = self.fail_next.pop(0) if self.fail_next else 503
             return graph_error(status, "ServiceUnavailable", "Service unavailable.")
         mailbox = request.path_params["mailbox"]
         if "Mail.Send" not in self.roles:

@@ -293,8 +293,13 @@ class Dispatcher:
         delay = self._settings.max_sleep
         if due is not None:
             delay = min(delay, max(0.0, (due - self._clock.now()).total_seconds()))
-        if delay <= 0 or self._wake.is_set():
+        if self._wake.is_set():
             return
+        if delay <= 0:
+            # Rows are due that the claim did not take: their route is at its concurrency
+            # limit. Returning now would spin on the event loop (and starve ingest); a
+            # finishing delivery sets _wake and frees a slot.
+            delay = self._settings.max_sleep
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
