@@ -56,6 +56,17 @@ def smtp_env(server: SmtpEmulator) -> dict[str, str]:
     }
 
 
+def smtp_env_for_port(port: int) -> dict[str, str]:
+    return {
+        "ALERTGATE_SMTP_HOST": "127.0.0.1",
+        "ALERTGATE_SMTP_PORT": str(port),
+        "ALERTGATE_SMTP_USERNAME": USERNAME,
+        "ALERTGATE_SMTP_PASSWORD": PASSWORD,
+        "EMAIL_FROM": ms.MAILBOX,
+        "EMAIL_TO": RECIPIENTS,
+    }
+
+
 def teams_env(base: str) -> dict[str, str]:
     return {"TEAMS_WEBHOOK_URL": workflow_url(base)}
 
