@@ -179,7 +179,7 @@ class _Factory:
         from alertgate.adapters.notifiers import entra
 
         s = self.settings
-        return entra.EntraTokens(
+        tokens = entra.EntraTokens(
             tenant=s.graph_tenant_id or "",
             client_id=s.graph_client_id or "",
             secret=secret,
@@ -187,6 +187,8 @@ class _Factory:
             scope=entra.scope_for(s.graph_api_base),
             context=self.context,
         )
+        self.closers.append(tokens.aclose)
+        return tokens
 
 
 def channels(settings: Settings) -> Channels:

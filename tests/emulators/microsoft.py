@@ -193,6 +193,8 @@ class MicrosoftEmulator:
             return self._throttle("Application is over its MailboxConcurrency limit.")
         if self.fail_next or self.unavailable:
             status = self.fail_next.pop(0) if self.fail_next else 503
+            if status == 429:
+                return self._throttle("Application is over its MailboxConcurrency limit.")
             return graph_error(status, "ServiceUnavailable", "Service unavailable.")
         mailbox = request.path_params["mailbox"]
         if "Mail.Send" not in self.roles:

@@ -104,7 +104,13 @@ class EntraTokens:
         self._client_id, self._secret, self._scope = client_id, secret, scope
         self._context, self._timeout = context, timeout
         self._app: Any = None
+        self._session: requests.Session | None = None
         self._lock = asyncio.Lock()
+
+    async def aclose(self) -> None:
+        """Close msal's connections (at shutdown)."""
+        if self._session is not None:
+            await asyncio.to_thread(self._session.close)
 
     async def get(self) -> Token:
         """A valid token (from msal's cache while it has more than 5 minutes left)."""
@@ -120,7 +126,8 @@ class EntraTokens:
         if self._app is None:
             return
         cache = self._app.token_cache
-        for entry in cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN):
+        entries = list(cache.search(msal.TokenCache.CredentialType.ACCESS_TOKEN))
+        for entry in entries:  # listed first: removing while msal iterates its dict fails
             if entry.get("secret") == token:
                 cache.remove_at(entry)
 
@@ -128,11 +135,12 @@ class EntraTokens:
         what = f"Entra ID token from {self.authority}"
         try:
             if self._app is None:
+                self._session = session_for(self._context, self.authority)
                 self._app = msal.ConfidentialClientApplication(
                     self._client_id,
                     client_credential=self._secret,
                     authority=self.authority,
-                    http_client=session_for(self._context, self.authority),
+                    http_client=self._session,
                     instance_discovery=False,  # the authority is configured, not discovered
                     timeout=self._timeout,
                     token_cache=msal.TokenCache(),

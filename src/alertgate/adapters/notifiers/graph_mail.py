@@ -47,6 +47,8 @@ class TokenSource(Protocol):
 
     async def forget(self, token: str) -> None: ...
 
+    async def aclose(self) -> None: ...
+
 
 def graph_message(mail: Mail, recipients: tuple[str, ...]) -> dict[str, Any]:
     """The sendMail body (contracts.md §4.3)."""
