@@ -52,7 +52,8 @@ class ThreadedServer:
             lifespan="off",
             ssl_certfile=str(self.ca.cert_path),
             access_log=False,
-            timeout_graceful_shutdown=1,  # clients may keep connections open
+            loop="asyncio",
+            http="h11",
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, daemon=True)

@@ -51,12 +51,12 @@ def check_config(loaded: Loaded) -> int:
     print("alertgate configuration (effective; secrets masked)")
     for spec in SPECS:
         value = masked(settings, spec.field)
-        print(f"  {spec.env:<26} {spec.key:<22} {value:<40} [{loaded.origin[spec.field]}]")
+        print(f"  {spec.env:<34} {spec.key:<24} {value:<40} [{loaded.origin[spec.field]}]")
     holds = ", ".join(
         f"{p.value} {_seconds(s)}" for p, s in sorted(settings.hold_by_priority.items())
     )
     print(
-        f"  {'ALERTGATE_HOLD_SECONDS_P1..P5':<26} {'hold.priority.P1..P5':<22} "
+        f"  {'ALERTGATE_HOLD_SECONDS_P1..P5':<34} {'hold.priority.P1..P5':<24} "
         f"{holds or 'none: every priority uses hold.default':<40} "
         f"[{loaded.origin['hold_by_priority']}]"
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import hmac
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel
 
 from alertgate.app.service import Service
+from alertgate.http.views import NotificationView
+from alertgate.http.views import _notification as notification_view
 from alertgate.ports import NotificationRecord, Redrive
 
 router = APIRouter(tags=["outbox"])
@@ -28,21 +29,11 @@ _REDRIVE_MESSAGE = {
 }
 
 
-class OutboxItem(BaseModel):
-    id: int
+class OutboxItem(NotificationView):
+    """A notification as the timeline shows it, with the incident and alert it is about."""
+
     incident_id: str
-    episode: int
     alert: str | None
-    kind: str
-    route: str
-    reason: str
-    status: str
-    channel: str | None
-    attempts: int
-    created_at: datetime
-    next_attempt_at: datetime | None
-    sent_at: datetime | None
-    last_error: str | None
 
 
 class OutboxPage(BaseModel):
@@ -58,22 +49,8 @@ class RedriveAnswer(BaseModel):
 
 
 def item(record: NotificationRecord) -> OutboxItem:
-    return OutboxItem(
-        id=record.id,
-        incident_id=record.incident_id,
-        episode=record.episode,
-        alert=record.alert,
-        kind=record.kind.value,
-        route=record.route.value,
-        reason=record.reason.value,
-        status=record.status,
-        channel=record.channel,
-        attempts=record.attempts,
-        created_at=record.created_at,
-        next_attempt_at=record.next_attempt_at,
-        sent_at=record.sent_at,
-        last_error=record.last_error,
-    )
+    view = notification_view(record)
+    return OutboxItem(**view.model_dump(), incident_id=record.incident_id, alert=record.alert)
 
 
 def _service(request: Request) -> Service:
