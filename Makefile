@@ -11,11 +11,11 @@ $(BIN)/python:
 	$(PIP) install --upgrade "pip>=25.1"  # --group (PEP 735) needs pip 25.1
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) install -c constraints.txt -e ".[postgres]"
+	$(PIP) install -c constraints.txt -e ".[postgres,graph]"
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install -c constraints.txt -e ".[postgres]" --group dev
+	$(PIP) install -c constraints.txt -e ".[postgres,graph]" --group dev
 	touch $@
 
 install: $(VENV)/.installed          ## the engine and its runtime dependencies
@@ -48,7 +48,7 @@ lock:                                ## re-pin constraints.txt from a fresh envi
 	rm -rf .lock-venv
 	$(PYTHON) -m venv .lock-venv
 	.lock-venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
-	.lock-venv/bin/python -m pip install --quiet -e ".[postgres]" --group dev
+	.lock-venv/bin/python -m pip install --quiet -e ".[postgres,graph]" --group dev
 	.lock-venv/bin/python -m pip freeze --exclude-editable > constraints.txt
 	rm -rf .lock-venv
 

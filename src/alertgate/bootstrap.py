@@ -3,22 +3,31 @@ that names adapter classes."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
+import ssl
 import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import timedelta
 
+import httpx
 from sqlalchemy import Engine
 
+from alertgate.adapters.notifiers import tls
+from alertgate.adapters.notifiers.graph_mail import GraphMailNotifier, TokenSource
 from alertgate.adapters.notifiers.log import LogNotifier
+from alertgate.adapters.notifiers.smtp import SmtpNotifier, SmtpServer
+from alertgate.adapters.notifiers.teams import TeamsNotifier
+from alertgate.adapters.notifiers.webhook import WebhookNotifier
 from alertgate.adapters.sources import PARSERS
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores import migrate
 from alertgate.adapters.stores.checkpoint import Checkpointer
 from alertgate.adapters.stores.queries import SqlQueries
 from alertgate.adapters.stores.sql import SqlStore
-from alertgate.app.delivery import Dispatcher
+from alertgate.app.delivery import Dispatcher, RetryPolicy
 from alertgate.app.ingest import Ingestor
 from alertgate.app.runtime import InlineRunner, SystemClock, ThreadRunner
 from alertgate.app.scheduler import Scheduler
@@ -29,7 +38,7 @@ from alertgate.domain.policy import HoldPolicy, Policy
 from alertgate.domain.routing import Route
 from alertgate.http.app import AlertgateApp, create_app
 from alertgate.http.webhooks import WebhookOptions
-from alertgate.ports import Clock, Notifier
+from alertgate.ports import Clock, IncidentQueries, ProbedNotifier, Store
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -42,29 +51,70 @@ def policy_from(settings: Settings) -> Policy:
     )
 
 
-def routes(settings: Settings) -> dict[Route, Notifier]:
-    """The notifier behind each route; a route whose channel is not configured logs instead."""
-    return {route: LogNotifier(route.value) for route in Route}
+EMAIL_CHANNELS = ("graph", "smtp", "webhook")  # the order `auto` tries them in
+
+
+def _configured(settings: Settings, channel: str) -> bool:
+    return {
+        "graph": bool(settings.graph_tenant_id and settings.graph_client_secret),
+        "smtp": bool(settings.smtp_host),
+        "webhook": settings.notify_webhook_url is not None,
+        "teams": settings.teams_webhook_url is not None,
+        "log": True,
+    }[channel]
+
+
+def route_channels(settings: Settings) -> dict[Route, list[str]]:
+    """The channels of each route, in the order they are tried; `log` when none is set up.
+
+    With ALERTGATE_EMAIL_CHANNEL=auto every configured email channel is used, Graph first:
+    when one fails permanently (a 403, a refused login) the next one carries the escalation.
+    """
+    if settings.email_channel == "auto":
+        email = [c for c in EMAIL_CHANNELS if _configured(settings, c)] or ["log"]
+    else:
+        email = [settings.email_channel]
+    return {Route.TEAMS: ["teams" if _configured(settings, "teams") else "log"], Route.EMAIL: email}
 
 
 def route_descriptions(settings: Settings) -> dict[str, str]:
     """Which channel each route uses, in words (for check-config and the start-up log)."""
-    return {route.value: n.channel for route, n in routes(settings).items()}
+    return {route.value: ", then ".join(names) for route, names in route_channels(settings).items()}
+
+
+def channel_problems(settings: Settings) -> list[str]:
+    """Channels that are configured but cannot be built here (a missing extra, a bad CA file)."""
+    problems: list[str] = []
+    graph = any("graph" in names for names in route_channels(settings).values())
+    if graph and importlib.util.find_spec("msal") is None:
+        problems.append(
+            "GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET: Graph mail needs the "
+            "'graph' extra (msal): pip install 'alertgate[graph]'"
+        )
+    try:
+        tls.ssl_context(settings.ca_bundle)
+    except tls.TrustError as exc:
+        problems.append(str(exc))
+    return problems
 
 
 def config_warnings(settings: Settings) -> list[str]:
     """Settings that work but are probably not what a production user wants."""
     warnings: list[str] = []
-    channels = route_descriptions(settings)
-    if channels[Route.TEAMS.value] == "log":
+    channels = route_channels(settings)
+    if channels[Route.TEAMS] == ["log"]:
         warnings.append(
             "teams route: no Teams channel configured (TEAMS_WEBHOOK_URL); "
             "self-resolved notices are only logged"
         )
-    if channels[Route.EMAIL.value] == "log":
+    if channels[Route.EMAIL] == ["log"]:
         warnings.append(
-            "email route: no email channel configured (GRAPH_*, EMAIL_FROM, "
-            "EMAIL_TO); escalations are only logged"
+            "email route: no email channel configured (GRAPH_* with EMAIL_FROM and EMAIL_TO, "
+            "or ALERTGATE_SMTP_HOST, or ALERTGATE_NOTIFY_WEBHOOK_URL); escalations are only logged"
+        )
+    if settings.smtp_security == "none" and settings.smtp_username and settings.smtp_host:
+        warnings.append(
+            "ALERTGATE_SMTP_SECURITY=none with a login: the SMTP password travels in clear text"
         )
     if settings.webhook_token is None and settings.host not in {"127.0.0.1", "::1", "localhost"}:
         warnings.append(
@@ -72,6 +122,96 @@ def config_warnings(settings: Settings) -> list[str]:
             "anyone who reaches the port can post alerts"
         )
     return warnings
+
+
+@dataclass(slots=True)
+class Channels:
+    """The notifiers of each route, and what must be closed when delivery stops."""
+
+    routes: dict[Route, list[ProbedNotifier]]
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+
+class _Factory:
+    """Builds each channel once, sharing one SSL context and one HTTP client."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.context: ssl.SSLContext = tls.ssl_context(settings.ca_bundle)
+        self._client: httpx.AsyncClient | None = None
+        self._built: dict[str, ProbedNotifier] = {}
+        self.closers: list[Callable[[], Awaitable[None]]] = []
+
+    @property
+    def client(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = tls.http_client(self.context)
+            self.closers.append(self._client.aclose)
+        return self._client
+
+    def channel(self, name: str, route: Route) -> ProbedNotifier:
+        key = "log:" + route.value if name == "log" else name
+        if key not in self._built:
+            self._built[key] = self._build(name, route)
+        return self._built[key]
+
+    def _build(self, name: str, route: Route) -> ProbedNotifier:
+        s = self.settings
+        if name == "teams" and s.teams_webhook_url:
+            return TeamsNotifier(self.client, s.teams_webhook_url.get_secret_value())
+        if name == "graph" and s.graph_client_secret and s.email_from:
+            tokens = self._tokens(s.graph_client_secret.get_secret_value())
+            return GraphMailNotifier(
+                self.client, tokens, s.graph_api_base, s.email_from, s.email_to
+            )
+        if name == "smtp" and s.smtp_host and s.email_from:
+            password = s.smtp_password.get_secret_value() if s.smtp_password else None
+            server = SmtpServer(
+                s.smtp_host, s.smtp_port_effective, s.smtp_security, s.smtp_username, password
+            )
+            return SmtpNotifier(server, s.email_from, s.email_to, self.context)
+        if name == "webhook" and s.notify_webhook_url:
+            headers = {k: v.get_secret_value() for k, v in s.notify_webhook_headers.items()}
+            return WebhookNotifier(self.client, s.notify_webhook_url.get_secret_value(), headers)
+        return LogNotifier(route.value)
+
+    def _tokens(self, secret: str) -> TokenSource:
+        # msal is an optional extra: imported only when Graph mail is configured (AP-16).
+        from alertgate.adapters.notifiers import entra
+
+        s = self.settings
+        tokens = entra.EntraTokens(
+            tenant=s.graph_tenant_id or "",
+            client_id=s.graph_client_id or "",
+            secret=secret,
+            authority_host=s.graph_authority_host,
+            scope=entra.scope_for(s.graph_api_base),
+            context=self.context,
+        )
+        self.closers.append(tokens.aclose)
+        return tokens
+
+
+def channels(settings: Settings) -> Channels:
+    """Build the notifiers of every route (channel_problems() must be empty)."""
+    factory = _Factory(settings)
+    routes = {
+        route: [factory.channel(name, route) for name in names]
+        for route, names in route_channels(settings).items()
+    }
+    return Channels(routes, factory.closers)
+
+
+TEST_CHANNELS = ("teams", "email", "smtp", "webhook")
+
+
+def channel_for_test(settings: Settings, which: str) -> Channels:
+    """The channel `alertgate test-notify` exercises: `email` is the email route's first."""
+    name = route_channels(settings)[Route.EMAIL][0] if which == "email" else which
+    route = Route.TEAMS if which == "teams" else Route.EMAIL
+    factory = _Factory(settings)
+    notifier = factory.channel(name if _configured(settings, name) else "log", route)
+    return Channels({route: [notifier]}, factory.closers)
 
 
 def database_url_problem(settings: Settings) -> str | None:
@@ -120,6 +260,12 @@ def open_database(settings: Settings, *, serving: bool = False) -> Engine:
     return engine
 
 
+def outbox_access(settings: Settings) -> tuple[Store, IncidentQueries, Callable[[], None]]:
+    """The store and its read side for the CLI, and how to let go of the database."""
+    engine = open_database(settings)
+    return SqlStore(engine), SqlQueries(engine), engine.dispose
+
+
 def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     """Wire every part of one alertgate process."""
     engine = open_database(settings, serving=True)
@@ -131,7 +277,21 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     store = SqlStore(engine)
     runner = InlineRunner() if engines.is_sqlite(engine) else ThreadRunner()
     policy = policy_from(settings)
-    dispatcher = Dispatcher(store, runner, clock, routes(settings), owner=owner_id())
+    wired = channels(settings)
+    retry = RetryPolicy(
+        first_delay=timedelta(seconds=settings.delivery_backoff_first),
+        max_delay=timedelta(seconds=settings.delivery_backoff_max),
+        max_age=timedelta(seconds=settings.delivery_max_age),
+    )
+    dispatcher = Dispatcher(
+        store,
+        runner,
+        clock,
+        wired.routes,
+        owner=owner_id(),
+        retry=retry,
+        closers=wired.closers,
+    )
 
     def committed(transcript: Transcript) -> None:
         after_commit(scheduler, dispatcher, transcript)
@@ -153,6 +313,9 @@ def secrets_of(settings: Settings) -> list[str]:
         settings.coralogix_api_key,
         settings.teams_webhook_url,
         settings.graph_client_secret,
+        settings.smtp_password,
+        settings.notify_webhook_url,
+        *settings.notify_webhook_headers.values(),
     ]
     found = [v.get_secret_value() for v in values if v is not None]
     url = engines.parse_url(settings.database_url.get_secret_value())

@@ -6,11 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, FilePath, SecretStr, field_validator
 
 from alertgate.domain.alert import Priority
 
 DEFAULT_DATABASE_URL = "sqlite:///var/alertgate.db"
+DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
+DEFAULT_GRAPH_API_BASE = "https://graph.microsoft.com/v1.0"
+EmailChannel = Literal["auto", "graph", "smtp", "webhook", "log"]
+SmtpSecurity = Literal["starttls", "tls", "none"]
 
 
 class Settings(BaseModel):
@@ -33,6 +37,20 @@ class Settings(BaseModel):
     graph_client_secret: SecretStr | None = None
     email_from: str | None = None
     email_to: tuple[str, ...] = ()
+    graph_authority_host: str = DEFAULT_GRAPH_AUTHORITY_HOST
+    graph_api_base: str = DEFAULT_GRAPH_API_BASE
+    ca_bundle: FilePath | None = None
+    email_channel: EmailChannel = "auto"
+    smtp_host: str | None = None
+    smtp_port: int | None = Field(None, ge=1, le=65535)  # None: 587, 465 or 25 by security
+    smtp_security: SmtpSecurity = "starttls"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    notify_webhook_url: SecretStr | None = None
+    notify_webhook_headers: dict[str, SecretStr] = Field(default_factory=dict)
+    delivery_max_age: float = Field(86400.0, gt=0, le=30 * 86400)
+    delivery_backoff_first: float = Field(2.0, gt=0, le=3600)
+    delivery_backoff_max: float = Field(300.0, gt=0, le=86400)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["auto", "json", "console"] = "auto"
 
@@ -51,6 +69,21 @@ class Settings(BaseModel):
             if "@" not in address:
                 raise ValueError(f"{address!r} is not an email address")
         return value
+
+    @field_validator("notify_webhook_headers")
+    @classmethod
+    def _header_names(cls, value: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for name, header in value.items():
+            if not name or not all(c.isalnum() or c in "-_" for c in name):
+                raise ValueError(f"{name!r} is not an HTTP header name")
+            if any(c in header.get_secret_value() for c in "\r\n"):
+                raise ValueError(f"header {name}: a value may not contain a line break")
+        return value
+
+    @property
+    def smtp_port_effective(self) -> int:
+        """The SMTP port: as set, or the usual one for the security mode."""
+        return self.smtp_port or {"starttls": 587, "tls": 465, "none": 25}[self.smtp_security]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +157,84 @@ SPECS: tuple[Spec, ...] = (
     ),
     Spec("email_from", "EMAIL_FROM", "email.from", "mailbox escalations are sent from"),
     Spec("email_to", "EMAIL_TO", "email.to", "recipients, comma-separated"),
+    Spec(
+        "graph_authority_host",
+        "GRAPH_AUTHORITY_HOST",
+        "graph.authority_host",
+        "Entra ID login host (national clouds): https://login.microsoftonline.com",
+    ),
+    Spec(
+        "graph_api_base",
+        "GRAPH_API_BASE",
+        "graph.api_base",
+        "Microsoft Graph base URL: https://graph.microsoft.com/v1.0",
+    ),
+    Spec(
+        "ca_bundle",
+        "ALERTGATE_CA_BUNDLE",
+        "tls.ca_bundle",
+        "PEM file of extra CA certificates trusted for all outbound HTTPS (and SMTP TLS)",
+    ),
+    Spec(
+        "email_channel",
+        "ALERTGATE_EMAIL_CHANNEL",
+        "email.channel",
+        "channel of escalations: auto (graph, else smtp, else webhook, else log), graph, "
+        "smtp, webhook or log",
+    ),
+    Spec("smtp_host", "ALERTGATE_SMTP_HOST", "smtp.host", "SMTP server for email without Graph"),
+    Spec(
+        "smtp_port",
+        "ALERTGATE_SMTP_PORT",
+        "smtp.port",
+        "SMTP port (default: 587 starttls, 465 tls, 25 none)",
+    ),
+    Spec(
+        "smtp_security",
+        "ALERTGATE_SMTP_SECURITY",
+        "smtp.security",
+        "starttls (upgrade after connecting), tls (implicit TLS) or none",
+    ),
+    Spec("smtp_username", "ALERTGATE_SMTP_USERNAME", "smtp.username", "SMTP login (optional)"),
+    Spec(
+        "smtp_password",
+        "ALERTGATE_SMTP_PASSWORD",
+        "smtp.password",
+        "SMTP password",
+        secret=True,
+    ),
+    Spec(
+        "notify_webhook_url",
+        "ALERTGATE_NOTIFY_WEBHOOK_URL",
+        "notify_webhook.url",
+        "outbound JSON webhook URL (treated as a secret: URLs often carry tokens)",
+        secret=True,
+    ),
+    Spec(
+        "notify_webhook_headers",
+        "ALERTGATE_NOTIFY_WEBHOOK_HEADERS",
+        "notify_webhook.headers",
+        "extra headers of the outbound webhook; TOML table, or a JSON object in the env",
+        secret=True,
+    ),
+    Spec(
+        "delivery_max_age",
+        "ALERTGATE_DELIVERY_MAX_AGE",
+        "delivery.max_age",
+        "how long a notification is retried before it is dead-lettered",
+    ),
+    Spec(
+        "delivery_backoff_first",
+        "ALERTGATE_DELIVERY_BACKOFF_FIRST",
+        "delivery.backoff_first",
+        "first retry delay (doubles per attempt, with jitter)",
+    ),
+    Spec(
+        "delivery_backoff_max",
+        "ALERTGATE_DELIVERY_BACKOFF_MAX",
+        "delivery.backoff_max",
+        "longest retry delay",
+    ),
     Spec("log_level", "ALERTGATE_LOG_LEVEL", "log.level", "debug, info, warning or error"),
     Spec(
         "log_format",

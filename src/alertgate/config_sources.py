@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,12 @@ from alertgate.config import (
 from alertgate.domain.alert import Priority
 from alertgate.domain.durations import parse_duration
 
-_DURATIONS = {"hold_seconds"}
+_DURATIONS = {
+    "hold_seconds",
+    "delivery_max_age",
+    "delivery_backoff_first",
+    "delivery_backoff_max",
+}
 _KNOWN_ENV = {s.env for s in SPECS} | set(HOLD_PRIORITY_ENV.values()) | {"ALERTGATE_CONFIG"}
 # Variables of ours that are read elsewhere (tests, tools), not settings.
 _OTHER_ENV_PREFIXES = ("ALERTGATE_TEST_", "ALERTGATE_BENCH_")
@@ -172,7 +178,25 @@ def _convert(raw: dict[str, object], problems: list[str]) -> dict[str, object]:
     url = values.get("database_url")
     if isinstance(url, str):
         values["database_url"] = normalise_database_url(url)
+    headers = values.get("notify_webhook_headers")
+    if isinstance(headers, str):
+        values["notify_webhook_headers"] = _json_headers(headers, problems)
     return values
+
+
+def _json_headers(value: str, problems: list[str]) -> dict[str, object]:
+    """ALERTGATE_NOTIFY_WEBHOOK_HEADERS: a JSON object of header names to values."""
+    try:
+        headers = json.loads(value)
+    except json.JSONDecodeError as exc:
+        problems.append(f"ALERTGATE_NOTIFY_WEBHOOK_HEADERS: not a JSON object: {exc.msg}")
+        return {}
+    if not isinstance(headers, dict):
+        problems.append(
+            'ALERTGATE_NOTIFY_WEBHOOK_HEADERS: expected a JSON object {"Name": "value"}'
+        )
+        return {}
+    return headers
 
 
 def _seconds(name: str, value: object, problems: list[str]) -> float:
@@ -229,4 +253,48 @@ def consistency_problems(settings: Settings) -> list[str]:
     teams = settings.teams_webhook_url
     if teams and not teams.get_secret_value().startswith(("https://", "http://")):
         problems.append("TEAMS_WEBHOOK_URL (teams.webhook_url): expected an https:// URL")
+    return problems + _channel_problems(settings)
+
+
+def _channel_problems(settings: Settings) -> list[str]:
+    """Email channels that are asked for but cannot work with the settings given."""
+    problems: list[str] = []
+    for name, url in (
+        ("GRAPH_AUTHORITY_HOST (graph.authority_host)", settings.graph_authority_host),
+        ("GRAPH_API_BASE (graph.api_base)", settings.graph_api_base),
+    ):
+        if not url.startswith("https://"):
+            problems.append(f"{name}: expected an https:// URL (tokens travel over it)")
+    hook = settings.notify_webhook_url
+    if hook and not hook.get_secret_value().startswith(("https://", "http://")):
+        problems.append(
+            "ALERTGATE_NOTIFY_WEBHOOK_URL (notify_webhook.url): expected an http(s):// URL"
+        )
+    if bool(settings.smtp_username) != bool(settings.smtp_password):
+        problems.append(
+            "ALERTGATE_SMTP_USERNAME, ALERTGATE_SMTP_PASSWORD: SMTP login needs both, or neither"
+        )
+    if settings.smtp_host and not (settings.email_from and settings.email_to):
+        problems.append("EMAIL_FROM, EMAIL_TO: SMTP mail needs a sender and recipients")
+    if settings.delivery_backoff_first > settings.delivery_backoff_max:
+        problems.append(
+            "ALERTGATE_DELIVERY_BACKOFF_FIRST (delivery.backoff_first): longer than "
+            "ALERTGATE_DELIVERY_BACKOFF_MAX"
+        )
+    chosen = settings.email_channel
+    missing = {
+        "graph": not settings.graph_tenant_id,
+        "smtp": not settings.smtp_host,
+        "webhook": not settings.notify_webhook_url,
+    }
+    needs = {
+        "graph": "GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET",
+        "smtp": "ALERTGATE_SMTP_HOST",
+        "webhook": "ALERTGATE_NOTIFY_WEBHOOK_URL",
+    }
+    if missing.get(chosen):
+        problems.append(
+            f"ALERTGATE_EMAIL_CHANNEL (email.channel): {chosen} is chosen but "
+            f"{needs[chosen]} is not set"
+        )
     return problems

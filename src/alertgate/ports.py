@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -82,7 +83,13 @@ class Notification:
     reason: Reason
     detail: str
     created_at: datetime
-    attempts: int
+    attempts: int  # attempts so far, this one included (counted again from 0 after a re-drive)
+    redriven_at: datetime | None = None  # an operator re-drove it: its maximum age restarts
+
+    @property
+    def age_from(self) -> datetime:
+        """Where the maximum age of its retries is counted from."""
+        return self.redriven_at or self.created_at
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +109,17 @@ class NotificationRecord:
     sent_at: datetime | None
     channel: str | None
     last_error: str | None
+    alert: str | None = None  # the alert's name, as the notification shows it
+    leased: bool = False  # a dispatcher is sending it right now
+
+
+class Redrive(enum.StrEnum):
+    """What asking to re-drive one notification did."""
+
+    QUEUED = "queued"  # dead or waiting for its retry: it is due now
+    NOT_FOUND = "not_found"
+    ALREADY_SENT = "already_sent"  # re-sending would be a duplicate; nothing changed
+    IN_FLIGHT = "in_flight"  # being sent right now; nothing changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,9 +234,14 @@ class Store(Protocol):
         ...
 
     def claim_notifications(
-        self, now: datetime, limit: int, owner: str, lease_seconds: float
+        self,
+        now: datetime,
+        limit: int,
+        owner: str,
+        lease_seconds: float,
+        route: Route | None = None,
     ) -> list[Notification]:
-        """Lease up to `limit` due pending notifications to `owner`."""
+        """Lease up to `limit` due pending notifications (of one route, if given) to `owner`."""
         ...
 
     def next_notification_at(self) -> datetime | None:
@@ -227,6 +250,23 @@ class Store(Protocol):
 
     def record_deliveries(self, outcomes: Sequence[DeliveryOutcome]) -> None:
         """Record delivery outcomes for notifications still leased by their owner."""
+        ...
+
+    def release_leases(self) -> int:
+        """At start-up, hand back notifications leased by a process that cannot be running.
+
+        A single-process store (SQLite) releases every lease: whoever held one was killed. A
+        shared store (PostgreSQL) releases none: another replica may be sending; its leases
+        expire by themselves.
+        """
+        ...
+
+    def redrive(self, notification_id: int, now: datetime) -> Redrive:
+        """Make one dead or waiting notification due now, with a fresh maximum age."""
+        ...
+
+    def redrive_dead(self, now: datetime) -> int:
+        """Make every dead notification due now; returns how many."""
         ...
 
     def ping(self) -> None:
@@ -241,6 +281,16 @@ class IncidentQueries(Protocol):
 
     def timeline(self, incident_id: str) -> Timeline | None: ...
 
+    def list_notifications(
+        self, status: str | None, limit: int, before: int | None
+    ) -> list[NotificationRecord]:
+        """Outbox rows, newest first; `before` (an id) pages back."""
+        ...
+
+    def outbox_counts(self) -> dict[str, int]:
+        """How many notifications are pending, sent and dead."""
+        ...
+
 
 class Notifier(Protocol):
     """Sends one notification through one channel; raises DeliveryError on failure."""
@@ -251,6 +301,23 @@ class Notifier(Protocol):
         ...
 
     async def send(self, notification: Notification) -> None: ...
+
+
+class ProbedNotifier(Notifier, Protocol):
+    """A notifier that `alertgate test-notify` can explain."""
+
+    @property
+    def target(self) -> str:
+        """Where it sends, secrets masked (e.g. "Graph sendMail as a@b to c@d")."""
+        ...
+
+    async def preflight(self) -> list[str]:
+        """Checks that need no message (e.g. acquire a token); raises DeliveryError."""
+        ...
+
+    def explain_success(self) -> str:
+        """What a successful send means, and what to check when nothing arrives."""
+        ...
 
 
 class Clock(Protocol):

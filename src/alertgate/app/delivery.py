@@ -6,8 +6,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import structlog
@@ -20,6 +21,7 @@ from alertgate.ports import (
     DeliveryStatus,
     Notification,
     Notifier,
+    Redrive,
     Runner,
     Store,
     StoreError,
@@ -40,69 +42,112 @@ class RetryPolicy:
         self, notification: Notification, now: datetime, retry_after: float | None
     ) -> datetime | None:
         """When to try again, or None when the notification is too old to keep trying."""
-        backoff = min(self.max_delay, self.first_delay * 2 ** max(0, notification.attempts - 1))
+        exponent = min(max(0, notification.attempts - 1), 30)
+        backoff = min(self.max_delay, self.first_delay * 2**exponent)
         delay = backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
         if retry_after is not None:
             delay = max(delay, timedelta(seconds=retry_after))
         at = now + delay
-        return None if at - notification.created_at > self.max_age else at
+        return None if at - notification.age_from > self.max_age else at
 
 
 @dataclass(frozen=True, slots=True)
 class DeliverySettings:
     """How hard the dispatcher works."""
 
-    concurrency: int = 16
+    concurrency: int = 16  # per route: a hanging Teams webhook never holds up email
     lease_seconds: float = 120.0  # longer than any send may take: see send_timeout
-    send_timeout: float = 60.0
+    send_timeout: float = 60.0  # for one notification, fallback channels included
     max_sleep: float = 1.0
 
 
+@dataclass(slots=True)
+class DeliveryStats:
+    """Counters since start (for logs and metrics): sent by channel, failures by channel and
+    reason, dead letters by route, fallbacks taken."""
+
+    sent: Counter[str] = field(default_factory=Counter)
+    failed: Counter[tuple[str, str]] = field(default_factory=Counter)
+    dead: Counter[str] = field(default_factory=Counter)
+    fallbacks: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+
+@dataclass(slots=True)
+class _Attempt:
+    """What happened while one notification went down its route's channels."""
+
+    channel: str
+    error: DeliveryError | None = None
+    notes: list[str] = field(default_factory=list)  # failures of channels fallen back from
+
+
 class Dispatcher:
-    """Sends what the outbox holds. Any number of dispatchers (replicas) may share one store."""
+    """Sends what the outbox holds. Any number of dispatchers (replicas) may share one store.
+
+    Each route has an ordered list of channels: when one fails permanently, the next is tried
+    at once (a Graph 403 can still go out by SMTP); a retryable failure is retried later,
+    starting again from the first channel.
+    """
 
     def __init__(
         self,
         store: Store,
         runner: Runner,
         clock: Clock,
-        notifiers: Mapping[Route, Notifier],
+        notifiers: Mapping[Route, Sequence[Notifier]],
         owner: str,
         retry: RetryPolicy | None = None,
         settings: DeliverySettings | None = None,
+        closers: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
         self._store, self._runner, self._clock = store, runner, clock
         self._notifiers = notifiers
         self._owner = owner
         self._retry = retry or RetryPolicy()
         self._settings = settings or DeliverySettings()
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._closers = closers
+        self._inflight: dict[Route, set[asyncio.Task[None]]] = {r: set() for r in notifiers}
         self._outcomes: list[DeliveryOutcome] = []
         self._wake = asyncio.Event()
         self._closed = False
+        self.stats = DeliveryStats()
 
     def nudge(self) -> None:
         """New notifications were committed."""
         self._wake.set()
 
+    async def redrive(self, notification_id: int) -> Redrive:
+        """Send one dead (or waiting) notification again now, with a fresh maximum age."""
+        result = await self._runner.run(self._store.redrive, notification_id, self._clock.now())
+        if result is Redrive.QUEUED:
+            log.info("notification.redriven", notification_id=notification_id)
+            self.nudge()
+        return result
+
+    async def redrive_dead(self) -> int:
+        """Send every dead notification again now; returns how many."""
+        count = await self._runner.run(self._store.redrive_dead, self._clock.now())
+        if count:
+            log.info("notification.redriven", count=count)
+            self.nudge()
+        return count
+
     async def run(self) -> None:
         """Claim and send until close(); outcomes are recorded in batches."""
+        await self._release_leases()
         while not self._closed:
             self._wake.clear()
-            next_due = None
             try:
                 await self._record()
-                if len(self._inflight) >= self._settings.concurrency:
-                    # A finishing delivery frees a slot and wakes us; the timeout is a backstop.
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), self._settings.max_sleep)
-                    continue
-                if await self._claim():
-                    await asyncio.sleep(0)  # let the new deliveries start
-                    continue
-                next_due = await self._runner.run(self._store.next_notification_at)
+                claimed = await self._claim()
+                next_due = (
+                    None if claimed else await self._runner.run(self._store.next_notification_at)
+                )
             except StoreError as exc:
                 log.error("delivery.store_error", error=str(exc))
+                claimed, next_due = 0, None
+            if claimed:
+                continue
             await self._sleep_until(next_due)
         await self._drain()
 
@@ -110,76 +155,133 @@ class Dispatcher:
         self._closed = True
         self._wake.set()
 
+    async def _release_leases(self) -> None:
+        try:
+            released = await self._runner.run(self._store.release_leases)
+        except StoreError as exc:
+            log.error("delivery.store_error", error=str(exc))
+            return
+        if released:
+            log.warning("delivery.leases_released", count=released)
+
     async def _claim(self) -> int:
-        free = self._settings.concurrency - len(self._inflight)
-        batch = await self._runner.run(
-            self._store.claim_notifications,
-            self._clock.now(),
-            free,
-            self._owner,
-            self._settings.lease_seconds,
-        )
-        for notification in batch:
-            self._inflight.add(asyncio.create_task(self._deliver(notification)))
-        return len(batch)
+        claimed = 0
+        for route, inflight in self._inflight.items():
+            free = self._settings.concurrency - len(inflight)
+            if free <= 0:
+                continue
+            batch = await self._runner.run(
+                self._store.claim_notifications,
+                self._clock.now(),
+                free,
+                self._owner,
+                self._settings.lease_seconds,
+                route,
+            )
+            for notification in batch:
+                inflight.add(asyncio.create_task(self._deliver(notification)))
+            claimed += len(batch)
+        return claimed
 
     async def _deliver(self, notification: Notification) -> None:
-        notifier = self._notifiers[notification.route]
+        attempt = _Attempt(self._notifiers[notification.route][0].channel)
         try:
             async with asyncio.timeout(self._settings.send_timeout):
-                await notifier.send(notification)
-        except DeliveryError as exc:
-            outcome = self._failed(notification, notifier.channel, exc)
+                await self._down_the_route(notification, attempt)
         except TimeoutError:
-            error = DeliveryError("timeout", "send timed out", retryable=True)
-            outcome = self._failed(notification, notifier.channel, error)
-        except Exception as exc:
-            log.exception("delivery.notifier_crashed", channel=notifier.channel)
-            error = DeliveryError("internal_error", repr(exc), retryable=True)
-            outcome = self._failed(notification, notifier.channel, error)
-        else:
+            attempt.error = DeliveryError("timeout", "send timed out", retryable=True)
+        if attempt.error is None:
+            self.stats.sent[attempt.channel] += 1
+            note = "; ".join(attempt.notes) or None
             outcome = DeliveryOutcome(
                 notification.id,
                 self._owner,
                 self._clock.now(),
-                notifier.channel,
+                attempt.channel,
                 DeliveryStatus.SENT,
+                f"sent after falling back: {note}" if note else None,
             )
+        else:
+            outcome = self._failed(notification, attempt)
         self._log(notification, outcome)
         self._outcomes.append(outcome)
-        # Free the slot now, not in a done-callback that runs a loop iteration later.
+        # Free the slot before waking the loop: a done-callback would run one loop iteration
+        # after the wake-up, and the loop would find the route still full and sleep.
         task = asyncio.current_task()
         if task is not None:
-            self._inflight.discard(task)
+            self._inflight[notification.route].discard(task)
         self._wake.set()
 
-    def _failed(
-        self, notification: Notification, channel: str, exc: DeliveryError
-    ) -> DeliveryOutcome:
+    async def _down_the_route(self, notification: Notification, attempt: _Attempt) -> None:
+        """Send through the first channel that does not fail permanently."""
+        chain = self._notifiers[notification.route]
+        for index, notifier in enumerate(chain):
+            attempt.channel, attempt.error = notifier.channel, None
+            try:
+                await notifier.send(notification)
+                return
+            except DeliveryError as exc:
+                attempt.error = exc
+            except Exception as exc:
+                log.exception("delivery.notifier_crashed", channel=notifier.channel)
+                attempt.error = DeliveryError("internal_error", repr(exc), retryable=True)
+            self.stats.failed[(notifier.channel, attempt.error.reason)] += 1
+            if attempt.error.retryable or index + 1 == len(chain):
+                return
+            fallback = chain[index + 1].channel
+            self.stats.fallbacks[(notifier.channel, fallback)] += 1
+            attempt.notes.append(f"{notifier.channel}: {attempt.error.reason}: {attempt.error}")
+            log.warning(
+                "notification.fallback",
+                incident_id=notification.incident.id,
+                kind=notification.kind.value,
+                channel=notifier.channel,
+                fallback=fallback,
+                error=f"{attempt.error.reason}: {attempt.error.message}",
+            )
+
+    def _failed(self, notification: Notification, attempt: _Attempt) -> DeliveryOutcome:
+        exc = attempt.error
+        assert exc is not None  # only called for a failed attempt
         now = self._clock.now()
-        error = f"{exc.reason}: {exc.message}"
-        retry_at = (
-            self._retry.next_attempt(notification, now, exc.retry_after) if exc.retryable else None
-        )
+        error = "; ".join([*attempt.notes, f"{attempt.channel}: {exc.reason}: {exc.message}"])
+        retry_at = None
+        if exc.retryable:
+            retry_at = self._retry.next_attempt(notification, now, exc.retry_after)
+            if retry_at is None:
+                error += f" (gave up: retried for longer than {self._retry.max_age})"
         status = DeliveryStatus.PENDING if retry_at else DeliveryStatus.DEAD
-        return DeliveryOutcome(notification.id, self._owner, now, channel, status, error, retry_at)
+        if status == DeliveryStatus.DEAD:
+            self.stats.dead[notification.route.value] += 1
+        return DeliveryOutcome(
+            notification.id, self._owner, now, attempt.channel, status, error, retry_at
+        )
 
     def _log(self, notification: Notification, outcome: DeliveryOutcome) -> None:
         fields = {
+            "notification_id": notification.id,
             "incident_id": notification.incident.id,
             "episode": notification.incident.episode,
             "kind": notification.kind.value,
+            "route": notification.route.value,
             "channel": outcome.channel,
             "attempt": notification.attempts,
         }
         if outcome.status == DeliveryStatus.SENT:
-            log.info("notification.sent", **fields)
+            log.info("notification.sent", note=outcome.error, **fields)
         elif outcome.status == DeliveryStatus.PENDING:
             log.warning(
                 "notification.retry", error=outcome.error, retry_at=str(outcome.retry_at), **fields
             )
         else:
-            log.error("notification.dead_lettered", error=outcome.error, **fields)
+            dead = self.stats.dead[notification.route.value]
+            log.error(
+                "notification.dead_lettered",
+                error=outcome.error,
+                dead_letters_since_start=dead,
+                hint="fix the cause, then: alertgate outbox retry --all-dead",
+                **fields,
+            )
 
     async def _record(self) -> None:
         if self._outcomes:
@@ -194,16 +296,23 @@ class Dispatcher:
         delay = self._settings.max_sleep
         if due is not None:
             delay = min(delay, max(0.0, (due - self._clock.now()).total_seconds()))
-        if delay <= 0 or self._wake.is_set():
-            await asyncio.sleep(0)  # never spin without letting the loop run
+        if self._wake.is_set():
             return
+        if delay <= 0:
+            # Rows are due that the claim did not take: their route is at its concurrency
+            # limit. Returning now would spin on the event loop (and starve ingest); a
+            # finishing delivery sets _wake and frees a slot.
+            delay = self._settings.max_sleep
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=delay)
 
     async def _drain(self) -> None:
-        if self._inflight:
-            await asyncio.wait(self._inflight, timeout=self._settings.send_timeout)
+        inflight = set().union(*self._inflight.values())
+        if inflight:
+            await asyncio.wait(inflight, timeout=self._settings.send_timeout)
         try:
             await self._record()
         except StoreError as exc:
             log.error("delivery.unrecorded_at_shutdown", count=len(self._outcomes), error=str(exc))
+        for close in self._closers:
+            await close()

@@ -13,7 +13,16 @@ from alertgate.app.ingest import Accepted, Delivery, Ingestor
 from alertgate.app.scheduler import Scheduler
 from alertgate.app.transcript import Transcript
 from alertgate.domain.incident import State
-from alertgate.ports import IncidentQueries, Page, Runner, SourceParser, Store, Timeline
+from alertgate.ports import (
+    IncidentQueries,
+    NotificationRecord,
+    Page,
+    Redrive,
+    Runner,
+    SourceParser,
+    Store,
+    Timeline,
+)
 
 log = structlog.get_logger("alertgate.decisions")
 
@@ -89,6 +98,20 @@ class Service:
 
     async def timeline(self, incident_id: str) -> Timeline | None:
         return await self.parts.runner.run(self.parts.queries.timeline, incident_id)
+
+    async def list_outbox(
+        self, status: str | None, limit: int, before: int | None
+    ) -> tuple[list[NotificationRecord], dict[str, int]]:
+        """Outbox rows newest first, with the count of each status."""
+        queries, run = self.parts.queries, self.parts.runner.run
+        rows = await run(queries.list_notifications, status, limit, before)
+        return rows, await run(queries.outbox_counts)
+
+    async def redrive(self, notification_id: int) -> Redrive:
+        return await self.parts.dispatcher.redrive(notification_id)
+
+    async def redrive_dead(self) -> int:
+        return await self.parts.dispatcher.redrive_dead()
 
 
 def after_commit(scheduler: Scheduler, dispatcher: Dispatcher, transcript: Transcript) -> None:

@@ -1,14 +1,16 @@
-"""The `alertgate` command: serve, check-config, migrate, version (thin: calls bootstrap)."""
+"""The `alertgate` command: serve, check-config, migrate, outbox, test-notify, version (thin:
+calls bootstrap)."""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from alertgate import __version__
+from alertgate import __version__, bootstrap
+from alertgate.cli import outbox, test_notify
 from alertgate.config_sources import ConfigError, Loaded, load
 
 EXIT_CONFIG = 2
@@ -55,12 +57,27 @@ def build_parser() -> argparse.ArgumentParser:
     _settings_args(check)
     migrate = commands.add_parser("migrate", help="bring the database schema up to date and exit")
     _settings_args(migrate)
+    outbox.add_parser(commands, _settings_args)
+    test_notify.add_parser(commands, _settings_args)
     commands.add_parser("version", help="print the version")
     return parser
 
 
 def _load(args: argparse.Namespace, overrides: dict[str, object] | None = None) -> Loaded:
     return load(os.environ, env_file=args.env_file, config_file=args.config, overrides=overrides)
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Loaded], int]] = {
+    "outbox": outbox.run,
+    "test-notify": test_notify.run,
+}
+
+
+def _invalid(problems: list[str]) -> int:
+    print("alertgate: invalid configuration:", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return EXIT_CONFIG
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -74,14 +91,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         loaded = _load(args, overrides)
     except ConfigError as exc:
-        print("alertgate: invalid configuration:", file=sys.stderr)
-        for problem in exc.problems:
-            print(f"  - {problem}", file=sys.stderr)
-        return EXIT_CONFIG
+        return _invalid(exc.problems)
     if args.command == "check-config":
         from alertgate.cli.check_config import check_config
 
         return check_config(loaded)
+    if args.command in ("serve", "test-notify") and (
+        problems := bootstrap.channel_problems(loaded.settings)
+    ):
+        return _invalid(problems)
+    if args.command in _COMMANDS:
+        return _COMMANDS[args.command](args, loaded)
     if args.command == "migrate":
         from alertgate.cli.serve import migrate_only
 

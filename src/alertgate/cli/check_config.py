@@ -12,6 +12,7 @@ from alertgate.config_sources import Loaded
 from alertgate.domain.durations import format_duration
 
 NOT_SET = "(not set)"
+_DURATIONS = {"hold_seconds", "delivery_max_age", "delivery_backoff_first", "delivery_backoff_max"}
 
 
 def _seconds(value: float) -> str:
@@ -27,10 +28,12 @@ def masked(settings: Settings, field: str) -> str:
         return bootstrap.display_database_url(value.get_secret_value())
     if field == "teams_webhook_url":
         return re.sub(r"([?&]sig=)[^&]*", r"\1***", value.get_secret_value())
+    if field == "notify_webhook_headers":
+        return ", ".join(f"{name}: ***" for name in value) if value else NOT_SET
+    if field in _DURATIONS:
+        return _seconds(value)
     if hasattr(value, "get_secret_value"):
         return "*** (set)"
-    if field == "hold_seconds":
-        return _seconds(value)
     if isinstance(value, tuple):
         return ", ".join(value)
     return str(value)
@@ -39,23 +42,25 @@ def masked(settings: Settings, field: str) -> str:
 def check_config(loaded: Loaded) -> int:
     """Print the effective configuration; exit 2 when something is unusable."""
     settings = loaded.settings
-    problem = bootstrap.database_url_problem(settings)
-    if problem:
-        print(f"alertgate: invalid configuration:\n  - {problem}", file=sys.stderr)
+    problems = [bootstrap.database_url_problem(settings), *bootstrap.channel_problems(settings)]
+    if any(problems):
+        print("alertgate: invalid configuration:", file=sys.stderr)
+        for problem in filter(None, problems):
+            print(f"  - {problem}", file=sys.stderr)
         return 2
     print("alertgate configuration (effective; secrets masked)")
     for spec in SPECS:
         value = masked(settings, spec.field)
-        print(f"  {spec.env:<26} {spec.key:<22} {value:<40} [{loaded.origin[spec.field]}]")
+        print(f"  {spec.env:<34} {spec.key:<24} {value:<40} [{loaded.origin[spec.field]}]")
     holds = ", ".join(
         f"{p.value} {_seconds(s)}" for p, s in sorted(settings.hold_by_priority.items())
     )
     print(
-        f"  {'ALERTGATE_HOLD_SECONDS_P1..P5':<26} {'hold.priority.P1..P5':<22} "
+        f"  {'ALERTGATE_HOLD_SECONDS_P1..P5':<34} {'hold.priority.P1..P5':<24} "
         f"{holds or 'none: every priority uses hold.default':<40} "
         f"[{loaded.origin['hold_by_priority']}]"
     )
-    print("routes:")
+    print("routes (channels in the order they are tried):")
     for route, channel in bootstrap.route_descriptions(settings).items():
         print(f"  {route:<6} -> {channel}")
     for warning in loaded.warnings + bootstrap.config_warnings(settings):

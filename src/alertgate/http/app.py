@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from alertgate import __version__
 from alertgate.app.service import Service
 from alertgate.http.api import router
+from alertgate.http.outbox import router as outbox_router
 from alertgate.http.webhooks import Receive, Scope, Send, WebhookOptions, Webhooks, source_of
 
 
@@ -42,5 +43,7 @@ def create_app(service: Service, options: WebhookOptions) -> AlertgateApp:
 
     api = FastAPI(title="alertgate", version=__version__, lifespan=lifespan)
     api.state.service = service
+    api.state.token = options.token
     api.include_router(router)
+    api.include_router(outbox_router)
     return AlertgateApp(Webhooks(service.ingest, service.parsers, options), api)

@@ -75,7 +75,7 @@ def test_more_notifications_than_slots_are_all_delivered_once(url: str) -> None:
         store,
         InlineRunner(),
         StepClock(),
-        dict.fromkeys(Route, notifier),
+        {r: [notifier] for r in Route},
         "me",
         settings=DeliverySettings(concurrency=4),
     )
@@ -94,7 +94,7 @@ def test_retryable_failure_is_retried_and_permanent_failure_dead_letters(url: st
             DeliveryError("client_error", "404", retryable=False),
         ]
     )
-    dispatcher = Dispatcher(store, InlineRunner(), clock, dict.fromkeys(Route, notifier), "me")
+    dispatcher = Dispatcher(store, InlineRunner(), clock, {r: [notifier] for r in Route}, "me")
 
     def both_failed_once() -> bool:
         return sorted(n.status for n in snapshot(url).outbox) == ["dead", "pending"]
@@ -105,7 +105,7 @@ def test_retryable_failure_is_retried_and_permanent_failure_dead_letters(url: st
     assert retry_at is not None
     assert retry_at >= clock.at + timedelta(seconds=30)
     clock.at = retry_at
-    again = Dispatcher(store, InlineRunner(), clock, dict.fromkeys(Route, notifier), "me")
+    again = Dispatcher(store, InlineRunner(), clock, {r: [notifier] for r in Route}, "me")
     asyncio.run(run_until(again, lambda: len(notifier.sent) == 1))
     statuses = sorted((n.status, n.attempts) for n in snapshot(url).outbox)
     assert statuses == [("dead", 1), ("sent", 2)]
@@ -121,7 +121,7 @@ def test_retries_stop_after_the_maximum_age(url: str) -> None:
         store,
         InlineRunner(),
         clock,
-        dict.fromkeys(Route, notifier),
+        {r: [notifier] for r in Route},
         "me",
         retry=RetryPolicy(max_age=timedelta(hours=24)),
     )

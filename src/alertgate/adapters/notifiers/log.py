@@ -18,6 +18,13 @@ class LogNotifier:
 
     def __init__(self, route: str) -> None:
         self._route = route
+        self.target = "the log (no channel configured)"
+
+    async def preflight(self) -> list[str]:
+        return []
+
+    def explain_success(self) -> str:
+        return "written to alertgate's log as notification.logged; nothing was sent"
 
     async def send(self, notification: Notification) -> None:
         incident = notification.incident

@@ -145,6 +145,7 @@ def notification_from(row: Row) -> Notification:
         detail=row["detail"],
         created_at=row["created_at"],
         attempts=row["attempts"],
+        redriven_at=row["redriven_at"],
     )
 
 
@@ -163,4 +164,11 @@ def notification_record_from(row: Row) -> NotificationRecord:
         sent_at=row["sent_at"],
         channel=row["channel"],
         last_error=row["last_error"],
+        alert=_snapshot_name(row["snapshot"]),
+        leased=row["lease_owner"] is not None,
     )
+
+
+def _snapshot_name(text: str) -> str | None:
+    name = orjson.loads(text).get("name")
+    return name if isinstance(name, str) else None

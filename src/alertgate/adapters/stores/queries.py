@@ -6,13 +6,20 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, func, select, tuple_
 from sqlalchemy.exc import DBAPIError
 
 from alertgate.adapters.stores import codec
 from alertgate.adapters.stores.schema import EPOCH, decisions, events, incidents, outbox
 from alertgate.domain.incident import State
-from alertgate.ports import InvalidCursorError, Page, StoreError, Timeline
+from alertgate.ports import (
+    DeliveryStatus,
+    InvalidCursorError,
+    NotificationRecord,
+    Page,
+    StoreError,
+    Timeline,
+)
 
 TIMELINE_LIMIT = 500  # newest rows of each kind shown in a timeline
 
@@ -48,6 +55,24 @@ class SqlQueries:
             decisions=[codec.decision_from(r) for r in newest_decisions],
             notifications=[codec.notification_record_from(r) for r in newest_outbox],
         )
+
+    def list_notifications(
+        self, status: str | None, limit: int, before: int | None
+    ) -> list[NotificationRecord]:
+        query = select(outbox).order_by(outbox.c.id.desc()).limit(limit)
+        if status is not None:
+            query = query.where(outbox.c.status == status)
+        if before is not None:
+            query = query.where(outbox.c.id < before)
+        return [codec.notification_record_from(r) for r in self._rows(query)]
+
+    def outbox_counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(
+            (DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DEAD), 0
+        )
+        query = select(outbox.c.status, func.count().label("n")).group_by(outbox.c.status)
+        counts.update({row["status"]: int(row["n"]) for row in self._rows(query)})
+        return counts
 
     def _newest(self, table: Any, condition: Any) -> list[Any]:
         query = select(table).where(condition).order_by(table.c.id.desc()).limit(TIMELINE_LIMIT)

@@ -128,6 +128,7 @@ outbox = Table(
     Column("sent_at", EpochMs),
     Column("channel", String(32)),
     Column("last_error", Text),
+    Column("redriven_at", EpochMs),
 )
 Index(
     "ix_outbox_due",

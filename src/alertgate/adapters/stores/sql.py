@@ -12,9 +12,10 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from alertgate.adapters.stores import codec
 from alertgate.adapters.stores.bulk import BulkInsert
-from alertgate.adapters.stores.engine import WRITE_OPTION, is_unique_violation
+from alertgate.adapters.stores.engine import WRITE_OPTION, is_sqlite, is_unique_violation
 from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
 from alertgate.domain.incident import Incident
+from alertgate.domain.routing import Route
 from alertgate.ports import (
     Changes,
     ConcurrentUpdateError,
@@ -24,6 +25,7 @@ from alertgate.ports import (
     EventRecord,
     Intent,
     Notification,
+    Redrive,
     StoreError,
 )
 
@@ -98,7 +100,12 @@ class SqlStore:
         self._scalar(text("SELECT 1"))
 
     def claim_notifications(
-        self, now: datetime, limit: int, owner: str, lease_seconds: float
+        self,
+        now: datetime,
+        limit: int,
+        owner: str,
+        lease_seconds: float,
+        route: Route | None = None,
     ) -> list[Notification]:
         """Lease due notifications: while leased, a row is not due again until the lease ends,
         so a dead owner's rows come back by themselves."""
@@ -109,6 +116,8 @@ class SqlStore:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        if route is not None:
+            due = due.where(outbox.c.route == route.value)
         claim = (
             update(outbox)
             .where(outbox.c.id.in_(due))
@@ -141,6 +150,49 @@ class SqlStore:
         ]
         with self.write() as tx:
             tx.conn.execute(_RECORD_DELIVERY, params)
+
+    def release_leases(self) -> int:
+        if not is_sqlite(self.engine):
+            return 0  # replicas share PostgreSQL: a lease may be live; it expires by itself
+        release = (
+            update(outbox)
+            .where(outbox.c.status == DeliveryStatus.PENDING, outbox.c.lease_owner.is_not(None))
+            .values(lease_owner=None, next_attempt_at=outbox.c.created_at)
+        )
+        with self.write() as tx:
+            return int(tx.conn.execute(release).rowcount)
+
+    def redrive(self, notification_id: int, now: datetime) -> Redrive:
+        query = select(outbox.c.status, outbox.c.lease_owner, outbox.c.next_attempt_at).where(
+            outbox.c.id == notification_id
+        )
+        with self.write() as tx:
+            row = tx.conn.execute(query.with_for_update()).first()
+            if row is None:
+                return Redrive.NOT_FOUND
+            if row.status == DeliveryStatus.SENT:
+                return Redrive.ALREADY_SENT
+            if row.lease_owner is not None and row.next_attempt_at > now:
+                return Redrive.IN_FLIGHT
+            tx.conn.execute(_redriven(now).where(outbox.c.id == notification_id))
+        return Redrive.QUEUED
+
+    def redrive_dead(self, now: datetime) -> int:
+        with self.write() as tx:
+            result = tx.conn.execute(_redriven(now).where(outbox.c.status == DeliveryStatus.DEAD))
+        return int(result.rowcount)
+
+
+def _redriven(now: datetime) -> Any:
+    """Due now, counted as new: attempts from 0, the maximum age from now. The last error
+    stays, so that people still see why it failed before."""
+    return update(outbox).values(
+        status=DeliveryStatus.PENDING,
+        next_attempt_at=now,
+        redriven_at=now,
+        attempts=0,
+        lease_owner=None,
+    )
 
 
 class _WriteTx:

@@ -1,0 +1,117 @@
+"""The Graph notifier against the Entra ID / Graph emulator, in-process: token reuse, a 401
+answered with a fresh token, and a 429 pausing the whole mailbox for its Retry-After."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import httpx
+import pytest
+
+from alertgate.adapters.notifiers import tls
+from alertgate.adapters.notifiers.entra import EntraTokens, scope_for
+from alertgate.adapters.notifiers.graph_mail import GraphMailNotifier
+from alertgate.ports import DeliveryError
+from tests.emulators import microsoft as ms
+from tests.emulators.https import LoopbackCA
+from tests.unit.adapters.notifications import notification
+
+
+def notifier(emulator: ms.MicrosoftEmulator, ca: LoopbackCA, secret: str = ms.CLIENT_SECRET):
+    context = tls.ssl_context(ca.ca_path)
+    tokens = EntraTokens(
+        tenant=ms.TENANT,
+        client_id=ms.CLIENT_ID,
+        secret=secret,
+        authority_host=emulator.base,
+        scope=scope_for(f"{emulator.base}/v1.0"),
+        context=context,
+    )
+    client = tls.http_client(context)
+    graph = GraphMailNotifier(
+        client, tokens, f"{emulator.base}/v1.0", ms.MAILBOX, ("oncall@contoso.com",)
+    )
+    return graph, Closer(client, tokens)
+
+
+class Closer:
+    def __init__(self, client: httpx.AsyncClient, tokens: EntraTokens) -> None:
+        self.client, self.tokens = client, tokens
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+        await self.tokens.aclose()
+
+
+def test_a_401_from_graph_gets_one_fresh_token_and_the_mail_goes_out(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cached token is revoked on Graph's side: alertgate drops it, asks Entra again, and
+    the same send succeeds; msal trusts the test CA although REQUESTS_CA_BUNDLE says otherwise."""
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", "/etc/ssl/certs/ca-certificates.crt")
+
+    async def scenario() -> None:
+        graph, client = notifier(microsoft, test_ca)
+        await graph.send(notification())
+        await graph.send(notification())
+        microsoft.revoke_tokens()
+        await graph.send(notification())
+        await client.aclose()
+
+    asyncio.run(scenario())
+    assert len(microsoft.sent) == 3
+    assert microsoft.token_requests == 2  # one cached for the second mail, one after the 401
+
+
+def test_a_429_pauses_the_mailbox_for_its_retry_after(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA
+) -> None:
+    """After a 429 with Retry-After: 1, the next send does not reach Graph within that second
+    (it fails fast as rate_limited with the time left); after it, mail flows again."""
+    microsoft.fail_next = [429]
+
+    async def scenario() -> tuple[DeliveryError, DeliveryError]:
+        graph, client = notifier(microsoft, test_ca)
+        with pytest.raises(DeliveryError) as first:
+            await graph.send(notification())
+        microsoft.throttle_retry_after = 1
+        with pytest.raises(DeliveryError) as second:
+            await graph.send(notification())
+        await asyncio.sleep(1.1)
+        await graph.send(notification())
+        await client.aclose()
+        return first.value, second.value
+
+    requests_before = microsoft.send_requests
+    first, second = asyncio.run(scenario())
+    assert first.reason == "server_error" or first.reason == "rate_limited"
+    assert first.retryable
+    assert second.reason == "rate_limited"
+    assert second.retry_after is not None
+    assert 0 < second.retry_after <= 1
+    assert microsoft.send_requests - requests_before == 2  # the paused send never left
+    assert len(microsoft.sent) == 1
+
+
+def test_an_invalid_client_secret_is_a_permanent_auth_failure_with_its_fix(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA
+) -> None:
+    """Entra's 401 invalid_client (AADSTS7000215) is not retried and names the fix."""
+
+    async def scenario() -> DeliveryError:
+        graph, client = notifier(microsoft, test_ca, secret="wrong")
+        try:
+            with pytest.raises(DeliveryError) as caught:
+                await graph.send(notification())
+        finally:
+            await client.aclose()
+        return caught.value
+
+    started = time.monotonic()
+    error = asyncio.run(scenario())
+    assert (error.reason, error.retryable) == ("auth", False)
+    assert "invalid_client" in error.message
+    assert "the secret's Value, not its Secret ID" in error.message
+    assert "wrong" not in error.message.replace("wrong:", "")
+    assert time.monotonic() - started < 30

@@ -1,0 +1,241 @@
+"""Entra ID (token endpoint, OpenID discovery) and Microsoft Graph sendMail, as contracts.md
+§4 describes them: real status codes and error bodies, Retry-After, and the mailbox concurrency
+limit (a fifth request in flight gets 429 ApplicationThrottled)."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+CLIENT_ID = "535fb089-9ff3-47b6-9bfb-4f1264799865"
+CLIENT_SECRET = "emulator-secret-value"
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+MAILBOX = "alerts@contoso.com"
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+
+
+def graph_error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    body = {
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {"date": "2026-12-03T10:00:00", "request-id": str(uuid.uuid4())},
+        }
+    }
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
+    trace = str(uuid.uuid4())
+    body = {
+        "error": error,
+        "error_description": f"AADSTS{code}: {text}\r\nTrace ID: {trace}\r\nCorrelation ID: x",
+        "error_codes": [code],
+        "timestamp": "2026-12-03 10:00:00Z",
+        "trace_id": trace,
+        "correlation_id": str(uuid.uuid4()),
+        "error_uri": f"https://login.microsoftonline.com/error?code={code}",
+    }
+    return JSONResponse(body, status_code=status)
+
+
+@dataclass
+class Sent:
+    mailbox: str
+    message: dict[str, Any]
+    at: float
+
+    def header(self, name: str) -> str | None:
+        for h in self.message.get("internetMessageHeaders", []):
+            if h["name"].lower() == name.lower():
+                return str(h["value"])
+        return None
+
+
+@dataclass
+class MicrosoftEmulator:
+    """One tenant, one app registration, mailboxes; knobs change its behaviour mid-test."""
+
+    secret: str = CLIENT_SECRET
+    roles: list[str] = field(default_factory=lambda: ["Mail.Send"])
+    mailboxes: set[str] = field(default_factory=lambda: {MAILBOX})
+    policy_excluded: set[str] = field(default_factory=set)  # ApplicationAccessPolicy
+    expires_in: int = 3599
+    latency: float = 0.02  # seconds each sendMail takes, so that concurrency is real
+    throttle_until: float = 0.0  # monotonic: every sendMail answers 429 until then
+    throttle_retry_after: int = 1
+    fail_next: list[int] = field(default_factory=list)  # statuses for the next sendMails
+    unavailable: bool = False  # every sendMail answers 503 (an outage)
+    base: str = ""  # https://127.0.0.1:PORT, set once the server runs
+    sent: list[Sent] = field(default_factory=list)
+    token_requests: int = 0
+    send_requests: int = 0
+    throttled: list[float] = field(default_factory=list)  # when each 429 was answered
+    concurrency_429s: int = 0
+    max_inflight: int = 0
+    _inflight: int = 0
+    _tokens: set[str] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def revoke_tokens(self) -> None:
+        """Graph now rejects every token issued so far (401), as after a key rollover."""
+        self._tokens.clear()
+
+    def app(self) -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/{tenant}/v2.0/.well-known/openid-configuration", self.discovery),
+                Route("/{tenant}/oauth2/v2.0/token", self.token, methods=["POST"]),
+                Route("/v1.0/users/{mailbox}/sendMail", self.send_mail, methods=["POST"]),
+            ]
+        )
+
+    async def discovery(self, request: Request) -> Response:
+        tenant = request.path_params["tenant"]
+        if tenant != TENANT:
+            return aad_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
+        root = f"{self.base}/{tenant}"
+        return JSONResponse(
+            {
+                "token_endpoint": f"{root}/oauth2/v2.0/token",
+                "authorization_endpoint": f"{root}/oauth2/v2.0/authorize",
+                "issuer": f"{root}/v2.0",
+            }
+        )
+
+    async def token(self, request: Request) -> Response:
+        self.token_requests += 1
+        # application/x-www-form-urlencoded, as msal sends it (secret in the body)
+        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        if form.get("grant_type") != "client_credentials":
+            return aad_error(400, "unsupported_grant_type", 70003, "grant not supported")
+        if form.get("client_id") != CLIENT_ID:
+            return aad_error(
+                400, "unauthorized_client", 700016, "Application with identifier was not found."
+            )
+        if form.get("client_secret") != self.secret:
+            return aad_error(
+                401,
+                "invalid_client",
+                7000215,
+                "Invalid client secret provided. Ensure the secret being sent in the request "
+                "is the client secret value, not the client secret ID",
+            )
+        if not str(form.get("scope", "")).endswith("/.default"):
+            return aad_error(400, "invalid_scope", 70011, "The provided value for scope is bad")
+        claims = {"aud": "https://graph.microsoft.com", "tid": TENANT, "roles": self.roles}
+        token = f"{_b64({'typ': 'JWT', 'alg': 'none'})}.{_b64(claims)}.{uuid.uuid4().hex}"
+        self._tokens.add(token)
+        return JSONResponse(
+            {
+                "token_type": "Bearer",
+                "expires_in": self.expires_in,
+                "ext_expires_in": self.expires_in,
+                "access_token": token,
+            }
+        )
+
+    async def send_mail(self, request: Request) -> Response:
+        self.send_requests += 1
+        with self._lock:
+            self._inflight += 1
+            self.max_inflight = max(self.max_inflight, self._inflight)
+            over = self._inflight > 4
+        try:
+            await asyncio.sleep(self.latency)
+            if over:
+                self.concurrency_429s += 1
+                return self._throttle("Application is over its MailboxConcurrency limit.")
+            return await self._send(request)
+        finally:
+            with self._lock:
+                self._inflight -= 1
+
+    def _throttle(self, message: str) -> Response:
+        self.throttled.append(time.monotonic())
+        return graph_error(
+            429, "ApplicationThrottled", message, **{"Retry-After": str(self.throttle_retry_after)}
+        )
+
+    def _unauthenticated(self, request: Request) -> Response | None:
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not token:
+            return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if token not in self._tokens:
+            return graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+                **{"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'},
+            )
+        return None
+
+    async def _send(self, request: Request) -> Response:
+        refused = self._unauthenticated(request)
+        if refused is not None:
+            return refused
+        if time.monotonic() < self.throttle_until:
+            return self._throttle("Application is over its MailboxConcurrency limit.")
+        if self.fail_next or self.unavailable:
+            status = self.fail_next.pop(0) if self.fail_next else 503
+            if status == 429:
+                return self._throttle("Application is over its MailboxConcurrency limit.")
+            return graph_error(status, "ServiceUnavailable", "Service unavailable.")
+        mailbox = request.path_params["mailbox"]
+        if "Mail.Send" not in self.roles:
+            return graph_error(
+                403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
+            )
+        if mailbox not in self.mailboxes:
+            return graph_error(
+                404, "ErrorInvalidUser", f"The requested user '{mailbox}' is invalid."
+            )
+        if mailbox in self.policy_excluded:
+            return graph_error(403, "ErrorAccessDenied", "Access to OData is disabled.")
+        try:
+            message = (await request.json())["message"]
+        except (ValueError, KeyError, TypeError):
+            return graph_error(400, "ErrorInvalidRequest", "The request body is invalid.")
+        problem = _invalid(message)
+        if problem is not None:
+            return problem
+        self.sent.append(Sent(mailbox, message, time.monotonic()))
+        return Response(status_code=202)
+
+
+def _invalid(message: dict[str, Any]) -> Response | None:
+    """The 400 Graph answers for a message it cannot send, or None."""
+    try:
+        recipients = [r["emailAddress"]["address"] for r in message["toRecipients"]]
+        valid = bool(message["subject"]) and message["body"]["contentType"].lower() in (
+            "html",
+            "text",
+        )
+    except (KeyError, TypeError, AttributeError):
+        valid, recipients = False, []
+    if not valid:
+        return graph_error(400, "ErrorInvalidRequest", "The request body is invalid.")
+    if not recipients or any("@" not in r for r in recipients):
+        return graph_error(400, "ErrorInvalidRecipients", "At least one recipient is not valid.")
+    if any(
+        not h["name"].lower().startswith("x-") for h in message.get("internetMessageHeaders", [])
+    ):
+        return graph_error(
+            400, "InvalidInternetMessageHeader", "The internet message header name is invalid."
+        )
+    return None

@@ -1,0 +1,90 @@
+"""A real SMTP server (aiosmtpd) that requires STARTTLS and a login, and keeps what it gets."""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from tests.emulators.https import LoopbackCA
+from tests.support.net import free_port
+
+USERNAME = "alerts@contoso.com"
+PASSWORD = "smtp-emulator-password"
+
+
+@dataclass
+class Delivered:
+    mail_from: str
+    rcpt_tos: list[str]
+    message: EmailMessage
+
+
+@dataclass
+class SmtpHandler:
+    delivered: list[Delivered] = field(default_factory=list)
+    logins: int = 0
+    temporary_failures: int = 0  # answer the next N DATA commands with 451
+
+    async def handle_DATA(  # noqa: N802 - the hook name aiosmtpd calls
+        self, server: SMTP, session: Session, envelope: Envelope
+    ) -> str:
+        if self.temporary_failures:
+            self.temporary_failures -= 1
+            return "451 4.3.0 Temporary server error, try again later"
+        message = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[arg-type]
+        self.delivered.append(Delivered(envelope.mail_from, list(envelope.rcpt_tos), message))  # type: ignore[arg-type]
+        return "250 2.0.0 OK queued"
+
+
+class _Authenticator:
+    def __init__(self, handler: SmtpHandler) -> None:
+        self.handler = handler
+
+    def __call__(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+    ) -> AuthResult:
+        ok = (
+            isinstance(auth_data, LoginPassword)
+            and auth_data.login.decode() == USERNAME
+            and auth_data.password.decode() == PASSWORD
+        )
+        if ok:
+            self.handler.logins += 1
+        return AuthResult(success=ok, handled=False)
+
+
+class SmtpEmulator:
+    """STARTTLS required before AUTH, AUTH required before MAIL."""
+
+    def __init__(self, ca: LoopbackCA) -> None:
+        self.handler = SmtpHandler()
+        self.port = free_port()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(str(ca.cert_path))
+        self.controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            tls_context=context,
+            require_starttls=True,
+            auth_required=True,
+            auth_require_tls=True,
+            authenticator=_Authenticator(self.handler),
+        )
+
+    @property
+    def delivered(self) -> list[Delivered]:
+        return self.handler.delivered
+
+    def __enter__(self) -> SmtpEmulator:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.controller.stop()
