@@ -45,6 +45,10 @@ class AlertEvent:
     description: str | None = None
     event_time: datetime | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    # The sender re-sends each alert's current state rather than one message per change
+    # (Alertmanager): its trigger after a resolve repeats the original start time, and must
+    # still open a new episode. See delivery_key.
+    level_triggered: bool = False
 
     @property
     def incident_key(self) -> str:
@@ -70,7 +74,14 @@ def delivery_key(event: AlertEvent, target_episode: int) -> str:
     kept, a retry of the same request is not. An unstamped event (the proof of concept's
     three-field body) is deduplicated on the episode it would act on, so a repeated TRIGGERED for
     an open incident is one event while a TRIGGERED after a resolution opens a new episode.
+
+    A level-triggered sender's stamp is a state's start, not a message's time: Alertmanager sends
+    `firing` with the same `startsAt` again when an alert it had resolved fires anew (a resolve
+    timeout, then the same alert posted again). Its events are deduplicated on both, within the
+    episode they act on, so that re-firing is heard while a re-send inside an episode is not.
     """
     stamp = event.event_time.isoformat() if event.event_time else f"episode:{target_episode}"
+    if event.level_triggered and event.event_time:
+        stamp = f"{stamp}\x1fepisode:{target_episode}"
     material = f"{event.incident_key}\x1f{event.action.value}\x1f{stamp}"
     return hashlib.sha256(material.encode()).hexdigest()
