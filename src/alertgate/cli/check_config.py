@@ -10,6 +10,7 @@ from alertgate import bootstrap
 from alertgate.config import SPECS, Settings
 from alertgate.config_sources import Loaded
 from alertgate.domain.durations import format_duration
+from alertgate.domain.no_resolve import NoResolveRule
 
 NOT_SET = "(not set)"
 
@@ -29,11 +30,23 @@ def masked(settings: Settings, field: str) -> str:
         return re.sub(r"([?&]sig=)[^&]*", r"\1***", value.get_secret_value())
     if hasattr(value, "get_secret_value"):
         return "*** (set)"
-    if field == "hold_seconds":
+    if field in ("hold_seconds", "no_resolve_after"):
         return _seconds(value)
     if isinstance(value, tuple):
         return ", ".join(value)
     return str(value)
+
+
+def describe_rule(rule: NoResolveRule) -> str:
+    """One no-resolve rule in a line: what it matches, and what it does."""
+    matches = [
+        f"source in {sorted(rule.sources)}" if rule.sources else "",
+        f"name like {list(rule.names)}" if rule.names else "",
+        *(f"{label} in {sorted(values)}" for label, values in rule.labels.items()),
+    ]
+    what = " and ".join(m for m in matches if m) or "every alert"
+    after = format_duration(rule.after) if rule.after else "its hold"
+    return f"{what}: {rule.mode.value}, episode lasts {after}"
 
 
 def check_config(loaded: Loaded) -> int:
@@ -55,6 +68,12 @@ def check_config(loaded: Loaded) -> int:
         f"{holds or 'none: every priority uses hold.default':<40} "
         f"[{loaded.origin['hold_by_priority']}]"
     )
+    print("webhooks (POST):")
+    for name in sorted(bootstrap.parsers(settings)):
+        print(f"  /webhooks/{name}")
+    print("alerts that never resolve (first matching rule decides):")
+    for rule in bootstrap.no_resolve_policy(settings).rules:
+        print(f"  {describe_rule(rule)}")
     print("routes:")
     for route, channel in bootstrap.route_descriptions(settings).items():
         print(f"  {route:<6} -> {channel}")
