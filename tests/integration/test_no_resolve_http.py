@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -26,14 +27,12 @@ def trigger(server: ServerProcess, timestamp: int) -> str:
     return incident_id
 
 
-def wait_for_state(server: ServerProcess, incident_id: str, state: str) -> dict[str, object]:
+def wait_for_state(server: ServerProcess, incident_id: str, state: str) -> Any:
     deadline = time.monotonic() + 30
     while True:
-        timeline: dict[str, object] = httpx.get(
-            f"{server.url}/api/incidents/{incident_id}", timeout=30
-        ).json()
-        sent = all(n["status"] == "sent" for n in timeline["notifications"])  # type: ignore[attr-defined]
-        if timeline["incident"]["state"] == state and sent:  # type: ignore[index]
+        timeline: Any = httpx.get(f"{server.url}/api/incidents/{incident_id}", timeout=30).json()
+        sent = all(n["status"] == "sent" for n in timeline["notifications"])
+        if timeline["incident"]["state"] == state and sent:
             return timeline
         assert time.monotonic() < deadline, f"never {state}: {timeline}\n{server.log()}"
         time.sleep(0.1)
@@ -48,12 +47,12 @@ def test_trigger_only_alert_escalates_then_closes_so_the_next_trigger_pages_agai
     with ServerProcess(sqlite_url, tmp_path, env=env) as server:
         incident_id = trigger(server, 1796490000)
         first = wait_for_state(server, incident_id, "expired")
-        assert [d["outcome"] for d in first["decisions"]] == ["held", "escalated", "closed"]  # type: ignore[attr-defined]
-        assert [n["kind"] for n in first["notifications"]] == ["escalation"]  # type: ignore[attr-defined]
+        assert [d["outcome"] for d in first["decisions"]] == ["held", "escalated", "closed"]
+        assert [n["kind"] for n in first["notifications"]] == ["escalation"]
         assert trigger(server, 1796490600) == incident_id
         second = wait_for_state(server, incident_id, "expired")
-    assert second["incident"]["episode"] == 2  # type: ignore[index]
-    assert [n["kind"] for n in second["notifications"]] == ["escalation", "escalation"]  # type: ignore[attr-defined]
+    assert second["incident"]["episode"] == 2
+    assert [n["kind"] for n in second["notifications"]] == ["escalation", "escalation"]
 
 
 @pytest.mark.parametrize(
@@ -69,10 +68,10 @@ def test_configured_mode_informs_or_expires_without_paging(
     with ServerProcess(sqlite_url, tmp_path, env=env) as server:
         incident_id = trigger(server, 1796490000)
         timeline = wait_for_state(server, incident_id, "expired")
-    assert [d["outcome"] for d in timeline["decisions"]] == ["held", outcome]  # type: ignore[attr-defined]
+    assert [d["outcome"] for d in timeline["decisions"]] == ["held", outcome]
     notifications = timeline["notifications"]
-    assert [n["kind"] for n in notifications] == kinds  # type: ignore[attr-defined]
-    assert all(n["route"] == "teams" for n in notifications)  # type: ignore[attr-defined]
+    assert [n["kind"] for n in notifications] == kinds
+    assert all(n["route"] == "teams" for n in notifications)
 
 
 def test_per_alert_rule_from_the_config_file_applies_to_its_alert_only(
@@ -93,4 +92,4 @@ def test_per_alert_rule_from_the_config_file_applies_to_its_alert_only(
         expired = wait_for_state(server, ids[1], "expired")
         escalated = wait_for_state(server, ids[0], "escalated")
     assert expired["notifications"] == []
-    assert [n["kind"] for n in escalated["notifications"]] == ["escalation"]  # type: ignore[attr-defined]
+    assert [n["kind"] for n in escalated["notifications"]] == ["escalation"]
