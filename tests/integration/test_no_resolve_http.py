@@ -39,12 +39,12 @@ def wait_for_state(server: ServerProcess, incident_id: str, state: str) -> Any:
 
 
 def test_trigger_only_alert_escalates_then_closes_so_the_next_trigger_pages_again(
-    sqlite_url: str, tmp_path: Path
+    store_url: str, tmp_path: Path
 ) -> None:
     """Default (escalate): paged when the 1s hold ends, the episode closes (expired, outcome
     closed) instead of swallowing every later trigger, and the next trigger is episode 2."""
     env = {"ALERTGATE_HOLD_SECONDS": "1"}
-    with ServerProcess(sqlite_url, tmp_path, env=env) as server:
+    with ServerProcess(store_url, tmp_path, env=env) as server:
         incident_id = trigger(server, 1796490000)
         first = wait_for_state(server, incident_id, "expired")
         assert [d["outcome"] for d in first["decisions"]] == ["held", "escalated", "closed"]

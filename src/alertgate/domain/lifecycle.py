@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 
 from alertgate.domain.alert import Action, AlertEvent
@@ -24,7 +24,7 @@ from alertgate.domain.decisions import (
 from alertgate.domain.durations import format_duration
 from alertgate.domain.errors import DomainError
 from alertgate.domain.incident import Incident, State
-from alertgate.domain.no_resolve import NoResolveMode, NoResolveRule
+from alertgate.domain.no_resolve import NoResolveMode
 from alertgate.domain.policy import Policy
 
 
@@ -131,17 +131,8 @@ def open_episode(
     if rule is None:
         detail = f"held for {format_duration(hold)} ({prio}) until it resolves or the hold expires"
     else:
-        detail = f"held for {format_duration(hold)} ({prio}); {_no_resolve_plan(rule, window)}"
+        detail = f"held for {format_duration(hold)} ({prio}); {rule.plan(window)}"
     return Transition(opened, (Decision(Outcome.HELD, Reason.HELD, detail),))
-
-
-def _no_resolve_plan(rule: NoResolveRule, window: timedelta) -> str:
-    length = format_duration(rule.length(window))
-    if rule.mode is NoResolveMode.ESCALATE:
-        return f"it never sends a resolve: escalated when the hold ends, closed after {length}"
-    if rule.mode is NoResolveMode.INFORM:
-        return "it never sends a resolve: the team's channel is told when the hold ends"
-    return "it never sends a resolve: it expires silently when the hold ends"
 
 
 def ignore_trigger(
@@ -213,22 +204,26 @@ def expire_hold(
     )
 
 
-def _end_without_resolve(current: Incident, mode: NoResolveMode, now: datetime) -> Transition:
-    """The hold of an alert that never resolves ended: close the episode, with a notice or not."""
-    ended = replace(
+def _ended(current: Incident, reason: Reason, now: datetime) -> Incident:
+    """The episode over without a resolve: EXPIRED, its timer gone, `resolved_at` its end."""
+    return replace(
         current,
         state=State.EXPIRED,
         version=current.version + 1,
         resolved_at=now,
         deadline=None,
-        reason=(
-            Reason.NO_RESOLVE_INFORMED
-            if mode is NoResolveMode.INFORM
-            else Reason.NO_RESOLVE_EXPIRED
-        ),
+        reason=reason,
+    )
+
+
+def _end_without_resolve(current: Incident, mode: NoResolveMode, now: datetime) -> Transition:
+    """The hold of an alert that never resolves ended: close the episode, with a notice or not."""
+    inform = mode is NoResolveMode.INFORM
+    ended = _ended(
+        current, Reason.NO_RESOLVE_INFORMED if inform else Reason.NO_RESOLVE_EXPIRED, now
     )
     lasted = format_duration(now - current.opened_at)
-    if mode is NoResolveMode.INFORM:
+    if inform:
         detail = f"ended after {lasted} without a resolve (it never sends one); nobody paged"
         return Transition(
             ended,
@@ -253,14 +248,7 @@ def close_escalated(
         return ignore_timer(current, event, now, policy)
     if now < current.deadline:
         return _record(current, Reason.NOT_DUE, "the episode does not close yet")
-    closed = replace(
-        current,
-        state=State.EXPIRED,
-        version=current.version + 1,
-        resolved_at=now,
-        deadline=None,
-        reason=Reason.NO_RESOLVE_CLOSED,
-    )
+    closed = _ended(current, Reason.NO_RESOLVE_CLOSED, now)
     detail = (
         f"closed {format_duration(now - current.opened_at)} after it triggered: it never sends "
         "a resolve; the next trigger starts a new episode"

@@ -14,6 +14,8 @@ from datetime import timedelta
 from fnmatch import fnmatchcase
 from types import MappingProxyType
 
+from alertgate.domain.durations import format_duration
+
 
 class NoResolveMode(enum.StrEnum):
     """What happens to an episode of an alert that never sends a resolve."""
@@ -63,6 +65,15 @@ class NoResolveRule:
     def length(self, hold: timedelta) -> timedelta:
         """How long one episode lasts, given the alert's hold window."""
         return self.after if self.after is not None else hold
+
+    def plan(self, hold: timedelta) -> str:
+        """What will happen to an episode under this rule, in words (for the held decision)."""
+        if self.mode is NoResolveMode.ESCALATE:
+            length = format_duration(self.length(hold))
+            return f"it never sends a resolve: escalated when the hold ends, closed after {length}"
+        if self.mode is NoResolveMode.INFORM:
+            return "it never sends a resolve: the team's channel is told when the hold ends"
+        return "it never sends a resolve: it expires silently when the hold ends"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from alertgate.adapters.sources.payload import (
     bounded_labels,
     from_iso,
     http_link,
-    is_absent,
     json_type,
     load_object,
+    status_action,
     string_pairs,
     text,
 )
@@ -26,6 +26,7 @@ UNNAMED = "Unnamed Alertmanager alert"
 MAX_FINGERPRINT = 256
 ANNOTATION_PREFIX = "annotations."  # no Prometheus label name has a dot: never a collision
 _STATUS = {"firing": Action.TRIGGER, "resolved": Action.RESOLVE}
+_EXPECTED = "firing or resolved"
 _INSTANCE_LABELS = ("instance", "instance_id", "host", "hostname", "node")
 _FNV_OFFSET, _FNV_PRIME, _MASK = 14695981039346656037, 1099511628211, 2**64 - 1
 
@@ -75,17 +76,10 @@ def _event(path: str, alert: object, group_status: object) -> AlertEvent:
 
 
 def _action(path: str, alert: JsonObject, group_status: object) -> Action:
-    """The alert's own status; a partly resolved group says `firing` at the top."""
-    status, where = alert.get("status"), f"{path}.status"
-    if is_absent(status):  # not Alertmanager itself, but a template imitating it
-        status, where = group_status, "status"
-    word = text(where, status)
-    if word is None:
-        raise PayloadError(f"{path}.status", "missing; expected firing or resolved")
-    action = _STATUS.get(word.lower())
-    if action is None:
-        raise PayloadError(where, f"unknown status {word!r}; expected firing or resolved")
-    return action
+    """The alert's own status (a partly resolved group says `firing` at the top); the group's
+    only for a template imitating Alertmanager without per-alert status."""
+    envelope = ("status", group_status)
+    return status_action(f"{path}.status", alert.get("status"), envelope, _STATUS, _EXPECTED)
 
 
 def _event_time(path: str, alert: JsonObject, action: Action) -> datetime | None:

@@ -12,9 +12,9 @@ from alertgate.adapters.sources.payload import (
     bounded_labels,
     from_any_time,
     http_link,
-    is_absent,
     json_type,
     load_object,
+    status_action,
     string_pairs,
     text,
 )
@@ -30,6 +30,7 @@ _STATUS = {
     "resolved": Action.RESOLVE,
     "resolve": Action.RESOLVE,
 }
+_EXPECTED = "Triggered or Resolved"
 # Alert types as the Notification Center docs list them ("Alerts as a notification source type").
 ALERT_TYPES = (
     "LOGS_TIME_RELATIVE_THRESHOLD",
@@ -144,16 +145,8 @@ def _event(path: str, group: object, common: _Common) -> AlertEvent:
 
 
 def _action(path: str, group: JsonObject, alert_status: object) -> Action:
-    status, where = group.get("status"), f"{path}.status"
-    if is_absent(status):
-        status, where = alert_status, "alert.status"
-    word = text(where, status)
-    if word is None:
-        raise PayloadError(f"{path}.status", "missing; expected Triggered or Resolved")
-    action = _STATUS.get(word.lower())
-    if action is None:
-        raise PayloadError(where, f"unknown status {word!r}; expected Triggered or Resolved")
-    return action
+    envelope = ("alert.status", alert_status)
+    return status_action(f"{path}.status", group.get("status"), envelope, _STATUS, _EXPECTED)
 
 
 def _priority(path: str, value: object) -> Priority | None:

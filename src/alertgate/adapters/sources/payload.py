@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from alertgate.domain.alert import Action
 from alertgate.domain.errors import PayloadError
 
 JsonObject = Mapping[str, object]
@@ -139,3 +140,24 @@ def from_any_time(value: object) -> datetime | None:
     if is_number and isinstance(value, int | float) and 946_684_800 <= value < 4_102_444_800:
         return datetime.fromtimestamp(value, tz=UTC)
     return from_iso(value) or from_epoch_ms(value)
+
+
+def status_action(
+    path: str, own: object, envelope: tuple[str, object], words: Mapping[str, Action], expected: str
+) -> Action:
+    """An alert's own status word as an action, else its envelope's (the status a grouped body
+    carries at the top, at `envelope[0]`).
+
+    Raises:
+        PayloadError: no status, or a word that is not in `words`; `expected` says which are.
+    """
+    status, where = own, path
+    if is_absent(status):
+        where, status = envelope
+    word = text(where, status)
+    if word is None:
+        raise PayloadError(path, f"missing; expected {expected}")
+    action = words.get(word.lower())
+    if action is None:
+        raise PayloadError(where, f"unknown status {word!r}; expected {expected}")
+    return action
