@@ -57,7 +57,8 @@ def apply_batch(
     """Decide every event of every delivery, in order, inside one transaction."""
     alerts = [e for d in deliveries for e in d.events if e.action is not Action.TEST]
     loaded = tx.incidents_for_update({e.incident_id for e in alerts})
-    known = tx.known_delivery_keys(_candidate_keys(alerts, loaded, now, policy))
+    candidates = _candidate_keys(alerts, loaded, now, policy)
+    known = tx.known_delivery_keys(candidates)
     transcript = Transcript(loaded)
     results: list[list[Accepted]] = []
     for delivery in deliveries:
@@ -66,15 +67,17 @@ def apply_batch(
             current = transcript.current(event.incident_id)
             episode = target_episode(current, event)
             key = delivery_key(event, episode)
-            if key not in known and key not in transcript.keys:
-                known |= tx.known_delivery_keys([key])  # only when an earlier event was a repeat
+            if key not in candidates:  # only when an earlier event was a repeat
+                known |= tx.known_delivery_keys([key])
+                candidates.add(key)
             if key in known or key in transcript.keys:
                 accepted.append(
                     Accepted(event.incident_id, event.action, _state(current), None, True)
                 )
                 continue
             reason = _decide(transcript, event, current, now, policy)
-            transcript.add_event(_event_record(event, key, episode, reason, now, delivery.payload))
+            body = event.payload or delivery.payload  # a grouped body: this alert's part only
+            transcript.add_event(_event_record(event, key, episode, reason, now, body))
             after = transcript.current(event.incident_id)
             accepted.append(Accepted(event.incident_id, event.action, _state(after), reason, False))
         results.append(accepted)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -49,6 +49,10 @@ class AlertEvent:
     # (Alertmanager): its trigger after a resolve repeats the original start time, and must
     # still open a new episode. See delivery_key.
     level_triggered: bool = False
+    # What the event log keeps as this event's body when one body carries several alerts: this
+    # alert alone, in the sender's own format. None keeps the whole body (a grouped body kept
+    # whole for each of its N alerts would store it N times).
+    payload: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def incident_key(self) -> str:

@@ -3,7 +3,10 @@ event of its own, keyed by its fingerprint, with its own status (see docs/source
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
+
+import orjson
 
 from alertgate.adapters.sources.payload import (
     JsonObject,
@@ -48,7 +51,13 @@ def parse(body: bytes) -> list[AlertEvent]:
         got = "missing" if alerts is None else json_type(alerts)
         raise PayloadError("alerts", f"expected an array of alerts, got {got}")
     group_status = document.get("status")
-    return [_event(f"alerts[{i}]", alert, group_status) for i, alert in enumerate(alerts)]
+    events = [_event(f"alerts[{i}]", alert, group_status) for i, alert in enumerate(alerts)]
+    if len(events) < 2:
+        return events
+    return [  # each alert's event log entry: the same body, with only that alert
+        replace(event, payload=orjson.dumps({**document, "alerts": [alert]}))
+        for event, alert in zip(events, alerts, strict=True)
+    ]
 
 
 def _event(path: str, alert: object, group_status: object) -> AlertEvent:

@@ -4,8 +4,10 @@ context (`alert.groups[]`, `alertDef`, `_context`), one event per group (see doc
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+
+import orjson
 
 from alertgate.adapters.sources.payload import (
     JsonObject,
@@ -72,7 +74,13 @@ def parse(body: bytes) -> list[AlertEvent]:
         got = "missing" if groups is None else json_type(groups)
         raise PayloadError("alert.groups", f"expected a non-empty array of groups, got {got}")
     common = _Common.read(alert, definition, context)
-    return [_event(f"alert.groups[{i}]", group, common) for i, group in enumerate(groups)]
+    events = [_event(f"alert.groups[{i}]", group, common) for i, group in enumerate(groups)]
+    if len(events) < 2:
+        return events
+    return [  # each group's event log entry: the same body, with only that group
+        replace(event, payload=orjson.dumps({**document, "alert": {**alert, "groups": [group]}}))
+        for event, group in zip(events, groups, strict=True)
+    ]
 
 
 def _object(parent: JsonObject, key: str, *, required: bool, path: str = "") -> JsonObject:

@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
+
+import orjson
 
 from alertgate.adapters.sources.payload import (
     JsonObject,
@@ -74,12 +76,33 @@ def parser(name: str, mapping: GenericMapping) -> SourceParser:
         if not isinstance(items, list):
             got = "missing" if items is None else json_type(items)
             raise PayloadError(where, f"expected an array of alerts, got {got}")
-        return [
+        events = [
             _Reader(document, item, f"{where}[{i}]", mapping).event(source)
             for i, item in enumerate(items)
         ]
+        if len(events) < 2:
+            return events
+        steps = mapping.alerts.removeprefix(ROOT).split(".")
+        return [  # each alert's event log entry: the same body, with only that alert
+            replace(event, payload=orjson.dumps(_only(document, steps, item)))
+            for event, item in zip(events, items, strict=True)
+        ]
 
     return parse
+
+
+def _only(value: object, steps: list[str], item: object) -> object:
+    """`value` with the array at `steps` (a path that exists) holding `item` alone."""
+    if not steps:
+        return [item]
+    head, rest = steps[0], steps[1:]
+    if isinstance(value, dict):
+        return {**value, head: _only(value[head], rest, item)}
+    if isinstance(value, list):
+        copy = list(value)
+        copy[int(head)] = _only(value[int(head)], rest, item)
+        return copy
+    return value
 
 
 class _Reader:
