@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: install install-dev run test check lint format typecheck bench lock clean
+.PHONY: install install-dev run test test-tools check lint format typecheck bench lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,8 +24,11 @@ install-dev: $(VENV)/.installed-dev  ## plus test, lint and type-check tools
 run: install                         ## serve on 127.0.0.1:5000, SQLite in ./var/
 	$(BIN)/alertgate serve
 
-test: install-dev                    ## every test (needs the local PostgreSQL, see README)
+test: install-dev test-tools         ## every test (needs the local PostgreSQL, see README)
 	$(BIN)/pytest
+
+test-tools: install-dev              ## Debian's prometheus-alertmanager for tests/e2e (apt, if missing)
+	$(BIN)/python -m tests.support.alertmanager
 
 lint: install-dev
 	$(BIN)/ruff check src tests

@@ -21,7 +21,7 @@ from alertgate.adapters.notifiers.log import LogNotifier
 from alertgate.adapters.notifiers.smtp import SmtpNotifier, SmtpServer
 from alertgate.adapters.notifiers.teams import TeamsNotifier
 from alertgate.adapters.notifiers.webhook import WebhookNotifier
-from alertgate.adapters.sources import PARSERS
+from alertgate.adapters.sources import PARSERS, coralogix_nc, generic
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores import migrate
 from alertgate.adapters.stores.checkpoint import Checkpointer
@@ -34,11 +34,13 @@ from alertgate.app.scheduler import Scheduler
 from alertgate.app.service import Parts, Service, after_commit
 from alertgate.app.transcript import Transcript
 from alertgate.config import Settings
+from alertgate.config_tables import GenericSource
+from alertgate.domain.no_resolve import NoResolvePolicy, NoResolveRule
 from alertgate.domain.policy import HoldPolicy, Policy
 from alertgate.domain.routing import Route
 from alertgate.http.app import AlertgateApp, create_app
 from alertgate.http.webhooks import WebhookOptions
-from alertgate.ports import Clock, IncidentQueries, ProbedNotifier, Store
+from alertgate.ports import Clock, IncidentQueries, ProbedNotifier, SourceParser, Store
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -47,8 +49,72 @@ def policy_from(settings: Settings) -> Policy:
         hold=HoldPolicy(
             default=timedelta(seconds=settings.hold_seconds),
             by_priority={p: timedelta(seconds=s) for p, s in settings.hold_by_priority.items()},
+        ),
+        no_resolve=no_resolve_policy(settings),
+    )
+
+
+def no_resolve_policy(settings: Settings) -> NoResolvePolicy:
+    """The configured rules first, then the alerts known never to resolve: a generic sender
+    without resolve values, and Coralogix Notification Center's trigger-only alert types."""
+
+    def seconds(value: float | None) -> timedelta | None:
+        return timedelta(seconds=value) if value is not None else None
+
+    mode, after = settings.no_resolve_mode, seconds(settings.no_resolve_after)
+    rules = [
+        NoResolveRule(
+            mode=rule.mode or mode,
+            after=seconds(rule.after) or after,
+            sources=frozenset(rule.source),
+            names=rule.name,
+            labels={label: frozenset(values) for label, values in rule.labels.items()},
+        )
+        for rule in settings.no_resolve_rules
+    ]
+    rules += [
+        NoResolveRule(mode, after, sources=frozenset({generic.PREFIX + name}))
+        for name, source in settings.generic_sources.items()
+        if not source.resolve
+    ]
+    rules.append(
+        NoResolveRule(
+            mode,
+            after,
+            sources=frozenset({coralogix_nc.SOURCE}),
+            labels={"alert_type": coralogix_nc.TRIGGER_ONLY_TYPES},
         )
     )
+    return NoResolvePolicy(tuple(rules))
+
+
+def generic_mapping(source: GenericSource) -> generic.GenericMapping:
+    """The parser's view of one `[sources.generic.NAME]` table."""
+    return generic.GenericMapping(
+        identity=source.identity,
+        action=source.action,
+        trigger=frozenset(source.trigger),
+        resolve=frozenset(source.resolve),
+        alerts=source.alerts,
+        name=source.name,
+        priority=source.priority,
+        priorities=source.priorities,
+        instance=source.instance,
+        link=source.link,
+        description=source.description,
+        time=source.time,
+        resolve_time=source.resolve_time,
+        labels=source.labels,
+        resends_state=source.resends_state,
+    )
+
+
+def parsers(settings: Settings) -> dict[str, SourceParser]:
+    """Every source by the name in its URL: the built-in ones and `generic/NAME` per mapping."""
+    found = dict(PARSERS)
+    for name, source in settings.generic_sources.items():
+        found[generic.PREFIX + name] = generic.parser(name, generic_mapping(source))
+    return found
 
 
 EMAIL_CHANNELS = ("graph", "smtp", "webhook")  # the order `auto` tries them in
@@ -299,7 +365,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     scheduler = Scheduler(store, runner, clock, policy, on_commit=committed)
     ingestor = Ingestor(store, runner, clock, policy, on_commit=committed)
     service = Service(
-        Parts(store, SqlQueries(engine), runner, ingestor, scheduler, dispatcher, PARSERS)
+        Parts(store, SqlQueries(engine), runner, ingestor, scheduler, dispatcher, parsers(settings))
     )
     token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
     app = create_app(service, WebhookOptions(token, settings.max_body_bytes))

@@ -8,7 +8,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, FilePath, SecretStr, field_validator
 
+from alertgate.config_tables import GenericSource, NoResolveRuleSettings, check_sender_names
 from alertgate.domain.alert import Priority
+from alertgate.domain.no_resolve import DEFAULT_MODE, NoResolveMode
 
 DEFAULT_DATABASE_URL = "sqlite:///var/alertgate.db"
 DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -29,6 +31,10 @@ class Settings(BaseModel):
     database_url: SecretStr = SecretStr(DEFAULT_DATABASE_URL)
     hold_seconds: float = Field(600.0, gt=0, le=7 * 86400)
     hold_by_priority: dict[Priority, float] = Field(default_factory=dict)
+    no_resolve_mode: NoResolveMode = DEFAULT_MODE
+    no_resolve_after: float | None = Field(None, gt=0, le=30 * 86400)
+    no_resolve_rules: tuple[NoResolveRuleSettings, ...] = ()
+    generic_sources: dict[str, GenericSource] = Field(default_factory=dict)
     coralogix_api_key: SecretStr | None = None
     coralogix_api_base: str | None = None
     teams_webhook_url: SecretStr | None = None
@@ -60,6 +66,12 @@ class Settings(BaseModel):
         for priority, seconds in value.items():
             if not 0 < seconds <= 7 * 86400:
                 raise ValueError(f"{priority.value}: hold must be between 1s and 7d")
+        return value
+
+    @field_validator("generic_sources")
+    @classmethod
+    def _sender_names(cls, value: dict[str, GenericSource]) -> dict[str, GenericSource]:
+        check_sender_names(list(value))
         return value
 
     @field_validator("email_to")
@@ -125,6 +137,18 @@ SPECS: tuple[Spec, ...] = (
         "ALERTGATE_HOLD_SECONDS",
         "hold.default",
         "how long an alert is held before it escalates",
+    ),
+    Spec(
+        "no_resolve_mode",
+        "ALERTGATE_NO_RESOLVE_MODE",
+        "no_resolve.mode",
+        "alerts that never send a resolve: escalate (default), inform or expire",
+    ),
+    Spec(
+        "no_resolve_after",
+        "ALERTGATE_NO_RESOLVE_AFTER",
+        "no_resolve.after",
+        "how long one episode of such an alert lasts (default: its hold)",
     ),
     Spec(
         "coralogix_api_key",

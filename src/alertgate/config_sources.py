@@ -19,11 +19,13 @@ from alertgate.config import (
     SPECS,
     Settings,
 )
+from alertgate.config_tables import TABLE_KEYS, table_problem
 from alertgate.domain.alert import Priority
 from alertgate.domain.durations import parse_duration
 
 _DURATIONS = {
     "hold_seconds",
+    "no_resolve_after",
     "delivery_max_age",
     "delivery_backoff_first",
     "delivery_backoff_max",
@@ -133,7 +135,7 @@ def _from_toml(path: Path, problems: list[str]) -> dict[str, object]:
     except tomllib.TOMLDecodeError as exc:
         problems.append(f"--config {path}: not valid TOML: {exc}")
         return {}
-    by_key = {s.key: s.field for s in SPECS}
+    by_key = {s.key: s.field for s in SPECS} | TABLE_KEYS
     found: dict[str, object] = {}
     for key, value in _flatten(document):
         if key.startswith(HOLD_PRIORITY_KEY + "."):
@@ -153,7 +155,8 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, obje
     items: list[tuple[str, object]] = []
     for key, value in table.items():
         dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and dotted not in {s.key for s in SPECS}:
+        leaf = dotted in {s.key for s in SPECS} or dotted in TABLE_KEYS
+        if isinstance(value, dict) and not leaf:
             items.extend(_flatten(value, dotted + "."))
         else:
             items.append((dotted, value))
@@ -216,6 +219,9 @@ def normalise_database_url(url: str) -> str:
 
 
 def _describe(error: Any) -> str:
+    table = table_problem(error)
+    if table is not None:
+        return table
     name = str(error["loc"][0]) if error["loc"] else "settings"
     spec = SPEC_BY_FIELD.get(name)
     if name == "hold_by_priority":

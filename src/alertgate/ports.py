@@ -211,7 +211,8 @@ class WriteTx(Protocol):
         ...
 
     def claim_due_holds(self, now: datetime, limit: int) -> list[Incident]:
-        """Lock up to `limit` held incidents whose deadline has passed, earliest first.
+        """Lock up to `limit` incidents whose deadline has passed, earliest first: holds, and
+        the closing time of an escalated alert that never resolves (domain/no_resolve.py).
 
         Rows another replica has locked are skipped, not waited for.
         """

@@ -77,7 +77,8 @@ def apply_batch(
                 )
                 continue
             reason = _decide(transcript, event, current, now, policy)
-            transcript.add_event(_event_record(event, key, episode, reason, now, delivery.payload))
+            body = event.payload or delivery.payload  # a grouped body: this alert's part only
+            transcript.add_event(_event_record(event, key, episode, reason, now, body))
             after = transcript.current(event.incident_id)
             accepted.append(Accepted(event.incident_id, event.action, _state(after), reason, False))
         results.append(accepted)

@@ -10,9 +10,16 @@ from alertgate import bootstrap
 from alertgate.config import SPECS, Settings
 from alertgate.config_sources import Loaded
 from alertgate.domain.durations import format_duration
+from alertgate.domain.no_resolve import NoResolveRule
 
 NOT_SET = "(not set)"
-_DURATIONS = {"hold_seconds", "delivery_max_age", "delivery_backoff_first", "delivery_backoff_max"}
+_DURATIONS = {
+    "hold_seconds",
+    "no_resolve_after",
+    "delivery_max_age",
+    "delivery_backoff_first",
+    "delivery_backoff_max",
+}
 
 
 def _seconds(value: float) -> str:
@@ -39,6 +46,18 @@ def masked(settings: Settings, field: str) -> str:
     return str(value)
 
 
+def describe_rule(rule: NoResolveRule) -> str:
+    """One no-resolve rule in a line: what it matches, and what it does."""
+    matches = [
+        f"source in {sorted(rule.sources)}" if rule.sources else "",
+        f"name like {list(rule.names)}" if rule.names else "",
+        *(f"{label} in {sorted(values)}" for label, values in rule.labels.items()),
+    ]
+    what = " and ".join(m for m in matches if m) or "every alert"
+    after = format_duration(rule.after) if rule.after else "its hold"
+    return f"{what}: {rule.mode.value}, episode lasts {after}"
+
+
 def check_config(loaded: Loaded) -> int:
     """Print the effective configuration; exit 2 when something is unusable."""
     settings = loaded.settings
@@ -60,6 +79,12 @@ def check_config(loaded: Loaded) -> int:
         f"{holds or 'none: every priority uses hold.default':<40} "
         f"[{loaded.origin['hold_by_priority']}]"
     )
+    print("webhooks (POST):")
+    for name in sorted(bootstrap.parsers(settings)):
+        print(f"  /webhooks/{name}")
+    print("alerts that never resolve (first matching rule decides):")
+    for rule in bootstrap.no_resolve_policy(settings).rules:
+        print(f"  {describe_rule(rule)}")
     print("routes (channels in the order they are tried):")
     for route, channel in bootstrap.route_descriptions(settings).items():
         print(f"  {route:<6} -> {channel}")

@@ -45,6 +45,14 @@ class AlertEvent:
     description: str | None = None
     event_time: datetime | None = None
     labels: tuple[tuple[str, str], ...] = ()
+    # The sender re-sends each alert's current state rather than one message per change
+    # (Alertmanager): its trigger after a resolve repeats the original start time, and must
+    # still open a new episode. See delivery_key.
+    level_triggered: bool = False
+    # What the event log keeps as this event's body when one body carries several alerts: this
+    # alert alone, in the sender's own format. None keeps the whole body (a grouped body kept
+    # whole for each of its N alerts would store it N times).
+    payload: bytes | None = field(default=None, repr=False, compare=False)
 
     incident_key: str = field(init=False, repr=False, compare=False)
     """The incident this event belongs to, unique across sources."""
@@ -71,9 +79,16 @@ def delivery_key(event: AlertEvent, target_episode: int) -> str:
     kept, a retry of the same request is not. An unstamped event (the proof of concept's
     three-field body) is deduplicated on the episode it would act on, so a repeated TRIGGERED for
     an open incident is one event while a TRIGGERED after a resolution opens a new episode.
+
+    A level-triggered sender's stamp is a state's start, not a message's time: Alertmanager sends
+    `firing` with the same `startsAt` again when an alert it had resolved fires anew (a resolve
+    timeout, then the same alert posted again). Its events are deduplicated on both, within the
+    episode they act on, so that re-firing is heard while a re-send inside an episode is not.
     """
     if event.event_time is not None:
         stamp = f"t:{round(event.event_time.timestamp() * 1_000_000)}"
+        if event.level_triggered:
+            stamp = f"{stamp}\x1fepisode:{target_episode}"
     else:
         stamp = f"episode:{target_episode}"
     material = f"{event.incident_key}\x1f{event.action.value}\x1f{stamp}"

@@ -19,6 +19,10 @@ class Reason(enum.StrEnum):
     STALE_TIMER = "stale_timer"  # a hold expiry for an episode that no longer holds
     NOT_DUE = "not_due"  # a hold expiry before the deadline (a clock went backwards)
     TEST = "test"  # a sender's connectivity test ("Test & Save"): recorded, never decided
+    # alerts that never send a resolve (domain/no_resolve.py)
+    NO_RESOLVE_EXPIRED = "no_resolve_expired"  # its episode ended silently
+    NO_RESOLVE_INFORMED = "no_resolve_informed"  # its episode ended with a notice, no page
+    NO_RESOLVE_CLOSED = "no_resolve_closed"  # its escalated episode ended; the next trigger pages
 
 
 class Outcome(enum.StrEnum):
@@ -29,9 +33,14 @@ class Outcome(enum.StrEnum):
     ESCALATED = "escalated"  # terminal: people were paged
     RESOLVED_AFTER_ESCALATION = "resolved_after_escalation"
     RECORDED = "recorded"  # kept in the log; nothing changed
+    EXPIRED = "expired"  # terminal: no resolve can come; ended silently
+    INFORMED = "informed"  # terminal: no resolve can come; ended with a notice, nobody paged
+    CLOSED = "closed"  # an escalated episode that can never resolve has ended
 
 
-TERMINAL_OUTCOMES = frozenset({Outcome.SELF_RESOLVED, Outcome.ESCALATED})
+TERMINAL_OUTCOMES = frozenset(
+    {Outcome.SELF_RESOLVED, Outcome.ESCALATED, Outcome.EXPIRED, Outcome.INFORMED}
+)
 
 
 class NotificationKind(enum.StrEnum):
@@ -40,6 +49,7 @@ class NotificationKind(enum.StrEnum):
     SELF_RESOLVED = "self_resolved"  # informational: it fixed itself inside the hold
     ESCALATION = "escalation"  # still open after the hold: someone must act
     RESOLUTION = "resolution"  # follow-up: an escalated incident has resolved
+    INFORMATION = "information"  # informational: an alert that never resolves ended its episode
 
 
 @dataclass(frozen=True, slots=True)

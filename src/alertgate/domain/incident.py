@@ -16,6 +16,7 @@ class State(enum.StrEnum):
     HOLDING = "holding"  # triggered; waiting to see whether it resolves on its own
     ESCALATED = "escalated"  # the hold expired while it was still open; people were told
     RESOLVED = "resolved"  # the episode is over (on its own, or after escalation)
+    EXPIRED = "expired"  # the episode is over without a resolve: its sender never sends one
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,9 +39,11 @@ class Incident:
     triggered_at: datetime  # when the sender says it triggered (opened_at if it does not say)
     last_event_at: datetime
     reason: Reason  # the reason of the last decision about this episode
-    deadline: datetime | None = None  # hold expiry; set only while HOLDING
+    # the next timer: the hold expiry while HOLDING; for an alert that never resolves, also the
+    # end of its ESCALATED episode (domain/no_resolve.py). None in every other state.
+    deadline: datetime | None = None
     escalated_at: datetime | None = None
-    resolved_at: datetime | None = None
+    resolved_at: datetime | None = None  # when the episode ended (resolved, or EXPIRED)
     priority: Priority | None = None
     instance: str | None = None
     link: str | None = None
@@ -49,5 +52,5 @@ class Incident:
 
     @property
     def is_open(self) -> bool:
-        """True while the episode has not been resolved."""
-        return self.state is not State.RESOLVED
+        """True while the episode has not ended (resolved, or expired without a resolve)."""
+        return self.state not in (State.RESOLVED, State.EXPIRED)

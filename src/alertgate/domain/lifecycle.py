@@ -24,6 +24,7 @@ from alertgate.domain.decisions import (
 from alertgate.domain.durations import format_duration
 from alertgate.domain.errors import DomainError
 from alertgate.domain.incident import Incident, State
+from alertgate.domain.no_resolve import NoResolveMode
 from alertgate.domain.policy import Policy
 
 
@@ -105,6 +106,8 @@ def open_episode(
     """A trigger with nothing open starts a new episode and holds it for its window."""
     alert = _alert(event)
     window = policy.hold.window(alert.priority)
+    rule = policy.no_resolve.rule_for(alert.source, alert.name, alert.labels)
+    hold = window if rule is None or rule.mode is NoResolveMode.ESCALATE else rule.length(window)
     opened = Incident(
         id=alert.incident_id,
         key=alert.incident_key,
@@ -117,7 +120,7 @@ def open_episode(
         triggered_at=alert.event_time or now,
         last_event_at=now,
         reason=Reason.HELD,
-        deadline=now + window,
+        deadline=now + hold,
         priority=alert.priority,
         instance=alert.instance,
         link=alert.link,
@@ -125,7 +128,10 @@ def open_episode(
         labels=alert.labels,
     )
     prio = alert.priority.value if alert.priority else "no priority"
-    detail = f"held for {format_duration(window)} ({prio}) until it resolves or the hold expires"
+    if rule is None:
+        detail = f"held for {format_duration(hold)} ({prio}) until it resolves or the hold expires"
+    else:
+        detail = f"held for {format_duration(hold)} ({prio}); {rule.plan(window)}"
     return Transition(opened, (Decision(Outcome.HELD, Reason.HELD, detail),))
 
 
@@ -170,16 +176,25 @@ def expire_hold(
     current = _current(incident)
     if current.deadline is None or now < current.deadline:
         return _record(current, Reason.NOT_DUE, "the hold has not expired yet")
+    held = current.deadline - current.opened_at
+    rule = policy.no_resolve.rule_for(current.source, current.name, current.labels)
+    if rule is not None and rule.mode is not NoResolveMode.ESCALATE:
+        return _end_without_resolve(current, rule.mode, now)
+    closes = None if rule is None else max(now, current.opened_at + rule.length(held))
     escalated = replace(
         current,
         state=State.ESCALATED,
         version=current.version + 1,
         escalated_at=now,
-        deadline=None,
+        deadline=closes,
         reason=Reason.HOLD_EXPIRED,
     )
-    held = format_duration(current.deadline - current.opened_at)
-    detail = f"still open after its {held} hold"
+    detail = f"still open after its {format_duration(held)} hold"
+    if closes is not None:
+        detail += (
+            "; it never sends a resolve, so the episode closes "
+            f"in {format_duration(closes - now)} and a later trigger pages again"
+        )
     return Transition(
         escalated,
         (
@@ -187,6 +202,58 @@ def expire_hold(
             Notify(NotificationKind.ESCALATION, Reason.HOLD_EXPIRED),
         ),
     )
+
+
+def _ended(current: Incident, reason: Reason, now: datetime) -> Incident:
+    """The episode over without a resolve: EXPIRED, its timer gone, `resolved_at` its end."""
+    return replace(
+        current,
+        state=State.EXPIRED,
+        version=current.version + 1,
+        resolved_at=now,
+        deadline=None,
+        reason=reason,
+    )
+
+
+def _end_without_resolve(current: Incident, mode: NoResolveMode, now: datetime) -> Transition:
+    """The hold of an alert that never resolves ended: close the episode, with a notice or not."""
+    inform = mode is NoResolveMode.INFORM
+    ended = _ended(
+        current, Reason.NO_RESOLVE_INFORMED if inform else Reason.NO_RESOLVE_EXPIRED, now
+    )
+    lasted = format_duration(now - current.opened_at)
+    if inform:
+        detail = f"ended after {lasted} without a resolve (it never sends one); nobody paged"
+        return Transition(
+            ended,
+            (
+                Decision(Outcome.INFORMED, Reason.NO_RESOLVE_INFORMED, detail),
+                Notify(NotificationKind.INFORMATION, Reason.NO_RESOLVE_INFORMED),
+            ),
+        )
+    detail = f"expired after {lasted} without a resolve (it never sends one); nobody told"
+    return Transition(ended, (Decision(Outcome.EXPIRED, Reason.NO_RESOLVE_EXPIRED, detail),))
+
+
+def close_escalated(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """The timer of an escalated alert that never resolves: its episode ends, quietly.
+
+    Only such an episode has a deadline while ESCALATED; for any other it is a stale timer.
+    """
+    current = _current(incident)
+    if current.deadline is None:
+        return ignore_timer(current, event, now, policy)
+    if now < current.deadline:
+        return _record(current, Reason.NOT_DUE, "the episode does not close yet")
+    closed = _ended(current, Reason.NO_RESOLVE_CLOSED, now)
+    detail = (
+        f"closed {format_duration(now - current.opened_at)} after it triggered: it never sends "
+        "a resolve; the next trigger starts a new episode"
+    )
+    return Transition(closed, (Decision(Outcome.CLOSED, Reason.NO_RESOLVE_CLOSED, detail),))
 
 
 def resolve_escalated(
@@ -200,6 +267,7 @@ def resolve_escalated(
         version=current.version + 1,
         resolved_at=now,
         last_event_at=now,
+        deadline=None,  # an alert declared never to resolve did resolve: its close timer goes
         reason=Reason.RESOLVED_AFTER_ESCALATION,
     )
     detail = f"resolved {format_duration(now - current.opened_at)} after it triggered"
@@ -244,10 +312,13 @@ TRANSITIONS: Mapping[tuple[State | None, EventKind], Handler] = MappingProxyType
         (State.HOLDING, EventKind.HOLD_EXPIRED): expire_hold,
         (State.ESCALATED, EventKind.TRIGGER): ignore_trigger,
         (State.ESCALATED, EventKind.RESOLVE): resolve_escalated,
-        (State.ESCALATED, EventKind.HOLD_EXPIRED): ignore_timer,
+        (State.ESCALATED, EventKind.HOLD_EXPIRED): close_escalated,
         (State.RESOLVED, EventKind.TRIGGER): open_episode,
         (State.RESOLVED, EventKind.RESOLVE): ignore_resolve,
         (State.RESOLVED, EventKind.HOLD_EXPIRED): ignore_timer,
+        (State.EXPIRED, EventKind.TRIGGER): open_episode,
+        (State.EXPIRED, EventKind.RESOLVE): ignore_resolve,
+        (State.EXPIRED, EventKind.HOLD_EXPIRED): ignore_timer,
     }
 )
 

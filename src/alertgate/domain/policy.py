@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from types import MappingProxyType
 
 from alertgate.domain.alert import Priority
+from alertgate.domain.no_resolve import NoResolvePolicy
 
 
 def _frozen(mapping: Mapping[Priority, timedelta]) -> Mapping[Priority, timedelta]:
@@ -40,3 +41,4 @@ class Policy:
     """Everything `step()` needs to know beyond the incident, the event and the time."""
 
     hold: HoldPolicy
+    no_resolve: NoResolvePolicy = field(default_factory=NoResolvePolicy)

@@ -20,6 +20,7 @@ ROUTES = MappingProxyType(
         NotificationKind.SELF_RESOLVED: Route.TEAMS,
         NotificationKind.ESCALATION: Route.EMAIL,
         NotificationKind.RESOLUTION: Route.EMAIL,
+        NotificationKind.INFORMATION: Route.TEAMS,
     }
 )
 

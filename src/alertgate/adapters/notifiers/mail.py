@@ -17,6 +17,7 @@ _LEAD = {
     NotificationKind.ESCALATION: "This alert is still open after its hold: someone must act.",
     NotificationKind.RESOLUTION: "The alert escalated earlier has resolved. No action needed.",
     NotificationKind.SELF_RESOLVED: "This alert resolved on its own inside its hold.",
+    NotificationKind.INFORMATION: "This alert never sends a resolve; it is reported, not paged.",
 }
 
 

@@ -27,12 +27,14 @@ _HEADLINE = {
     NotificationKind.SELF_RESOLVED: ("RESOLVED", Tone.GOOD),
     NotificationKind.ESCALATION: ("ESCALATED", Tone.ATTENTION),
     NotificationKind.RESOLUTION: ("RESOLVED after escalation", Tone.GOOD),
+    NotificationKind.INFORMATION: ("FIRED (never resolves; nobody paged)", Tone.ACCENT),
 }
 # What the proof of concept's Power Automate flow reads as `alert_action`.
 _ACTION = {
     NotificationKind.SELF_RESOLVED: "RESOLVED",
     NotificationKind.ESCALATION: "ESCALATED",
     NotificationKind.RESOLUTION: "RESOLVED",
+    NotificationKind.INFORMATION: "TRIGGERED",
 }
 
 
@@ -72,7 +74,10 @@ class Summary:
     def subject(self) -> str:
         """The email subject: `[ESCALATION][P1] <alert> on <instance>`; a resolution replies
         to it (`Re: ...`) so that mail clients thread the two."""
-        tag = "[ESCALATION]" if self.kind is not NotificationKind.SELF_RESOLVED else "[RESOLVED]"
+        tag = {
+            NotificationKind.SELF_RESOLVED: "[RESOLVED]",
+            NotificationKind.INFORMATION: "[INFO]",
+        }.get(self.kind, "[ESCALATION]")
         base = f"{tag}[{self.priority}]" if self.priority else tag
         where = f" on {self.instance}" if self.instance else ""
         subject = f"{base} {self.alert}{where}"

@@ -5,8 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from alertgate.adapters.sources import coralogix
+from alertgate.adapters.sources import alertmanager, coralogix, coralogix_nc
 from alertgate.ports import SourceParser
 
-PARSERS: Mapping[str, SourceParser] = MappingProxyType({"coralogix": coralogix.parse})
+PARSERS: Mapping[str, SourceParser] = MappingProxyType(
+    {
+        "coralogix": coralogix.parse,
+        "coralogix-nc": coralogix_nc.parse,
+        "alertmanager": alertmanager.parse,
+    }
+)
 """Every built-in source by the name in its URL (`POST /webhooks/{name}`)."""

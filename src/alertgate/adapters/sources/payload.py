@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import orjson
 
+from alertgate.domain.alert import Action
 from alertgate.domain.errors import PayloadError
 
 JsonObject = Mapping[str, object]
@@ -98,3 +99,75 @@ def from_iso(value: object) -> datetime | None:
     if parsed.tzinfo is None or not 2000 <= parsed.year < 2100:
         return None
     return parsed.astimezone(UTC)
+
+
+MAX_LABELS = 64  # labels kept per alert; the rest are dropped (sorted, so the choice is stable)
+MAX_LABEL_NAME = 200
+
+
+def string_pairs(field: str, value: object) -> list[tuple[str, str]]:
+    """The entries of a JSON object of scalars (labels, annotations) as text pairs, sorted.
+
+    Absent values are skipped; an object or array inside is refused, naming where it is.
+
+    Raises:
+        PayloadError: the value is not an object, or holds an object or array.
+    """
+    if is_absent(value):
+        return []
+    if not isinstance(value, dict):
+        raise PayloadError(field, f"expected an object of strings, got {json_type(value)}")
+    pairs: list[tuple[str, str]] = []
+    for key, item in sorted(value.items()):
+        if isinstance(item, bool):
+            item = "true" if item else "false"
+        found = text(f"{field}.{key}", item)
+        if found is not None and key.strip():
+            pairs.append((key.strip()[:MAX_LABEL_NAME], found))
+    return pairs
+
+
+def bounded_labels(*groups: list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    """Merge label groups (earlier groups win a name), keeping at most MAX_LABELS, sorted."""
+    merged: dict[str, str] = {}
+    for group in groups:
+        for key, value in group:
+            if len(merged) >= MAX_LABELS:
+                break
+            merged.setdefault(key, value)
+    return tuple(sorted(merged.items()))
+
+
+def http_link(value: str | None) -> str | None:
+    """A URL a person can open (http or https), else None."""
+    return value if value and value.startswith(("https://", "http://")) else None
+
+
+def from_any_time(value: object) -> datetime | None:
+    """An event time as senders write it: ISO 8601, or epoch seconds or milliseconds (told apart
+    by size; both must fall in 2000..2100), else None."""
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    if is_number and isinstance(value, int | float) and 946_684_800 <= value < 4_102_444_800:
+        return datetime.fromtimestamp(value, tz=UTC)
+    return from_iso(value) or from_epoch_ms(value)
+
+
+def status_action(
+    path: str, own: object, envelope: tuple[str, object], words: Mapping[str, Action], expected: str
+) -> Action:
+    """An alert's own status word as an action, else its envelope's (the status a grouped body
+    carries at the top, at `envelope[0]`).
+
+    Raises:
+        PayloadError: no status, or a word that is not in `words`; `expected` says which are.
+    """
+    status, where = own, path
+    if is_absent(status):
+        where, status = envelope
+    word = text(where, status)
+    if word is None:
+        raise PayloadError(path, f"missing; expected {expected}")
+    action = words.get(word.lower())
+    if action is None:
+        raise PayloadError(where, f"unknown status {word!r}; expected {expected}")
+    return action
