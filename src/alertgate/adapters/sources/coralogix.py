@@ -76,36 +76,42 @@ class _Fields:
     __slots__ = ("_first", "is_test")
 
     def __init__(self, body: JsonObject) -> None:
-        self._first: dict[str, tuple[str, object]] = {}
-        self.is_test = False
+        # One tight loop per part: this runs for each of the ~50 values of every default body.
+        first: dict[str, tuple[str | int, object]] = {}
+        is_test = False
         for key, value in body.items():
-            if key != "fields":
-                self._add(key, key, value)
+            if key == "fields" or is_absent(value):
+                continue
+            if isinstance(value, str) and value[:1] == "*":
+                is_test = is_test or _is_test_marker(value)
+            first.setdefault(_norm(key), (key, value))
         fields = body.get("fields")
-        if fields is None:
-            return
-        if not isinstance(fields, list):
-            raise PayloadError(
-                "fields", f"expected an array of {{key, value}}, got {json_type(fields)}"
-            )
-        for index, item in enumerate(fields):
-            if not isinstance(item, dict) or not isinstance(item.get("key"), str):
-                raise PayloadError(f"fields[{index}]", "expected an object with a string `key`")
-            self._add(f"fields[{index}]", item["key"], item.get("value"))
-
-    def _add(self, path: str, key: str, value: object) -> None:
-        if is_absent(value):
-            return
-        if isinstance(value, str) and _is_test_marker(value):
-            self.is_test = True
-        self._first.setdefault(_norm(key), (path, value))
+        if fields is not None:
+            if not isinstance(fields, list):
+                raise PayloadError(
+                    "fields", f"expected an array of {{key, value}}, got {json_type(fields)}"
+                )
+            for index, item in enumerate(fields):
+                name = item.get("key") if isinstance(item, dict) else None
+                if not isinstance(name, str):
+                    raise PayloadError(f"fields[{index}]", "expected an object with a string `key`")
+                value = item.get("value")
+                if is_absent(value):
+                    continue
+                if isinstance(value, str) and value[:1] == "*":
+                    is_test = is_test or _is_test_marker(value)
+                first.setdefault(_norm(name), (index, value))
+        self._first = first
+        self.is_test = is_test
 
     def raw(self, *names: str) -> tuple[str, object] | None:
-        """The first present (not absent) value under any of the normalised names."""
+        """The first present (not absent) value under any of the normalised names, with the
+        path of the field it came from (for error messages)."""
         for name in names:
             found = self._first.get(name)
             if found is not None:
-                return found
+                where, value = found
+                return (f"fields[{where}]" if where.__class__ is int else str(where)), value
         return None
 
     def text(self, *names: str) -> str | None:
@@ -148,8 +154,6 @@ def parse(body: bytes) -> list[AlertEvent]:
 
 
 def _is_test_marker(value: str) -> bool:
-    if "*" not in value[:4]:
-        return False
     return bool(_TEST_MARKER.match(value.strip()))
 
 

@@ -15,7 +15,6 @@ JsonObject = Mapping[str, object]
 
 _PLACEHOLDER = re.compile(r"^\$[A-Z0-9_]+(\.numeric)?$")
 _SPACE = frozenset(" \t\r\n\f\v")
-_MAYBE_ABSENT = _SPACE | {"$", "n", "N"}
 MAX_TEXT = 4096  # longest text kept from a field; longer values are cut, never rejected
 
 
@@ -47,10 +46,15 @@ def is_absent(value: object) -> bool:
     if value.__class__ is not str:
         return False
     assert isinstance(value, str)
-    if value and value[0] not in _MAYBE_ABSENT and value[-1] not in _SPACE:
-        return False  # the common case, decided without stripping or a regex
-    stripped = value.strip()
-    return not stripped or stripped.lower() == "null" or bool(_PLACEHOLDER.match(stripped))
+    if not value:
+        return True
+    first = value[0]
+    if first == "$":
+        return bool(_PLACEHOLDER.match(value))
+    if first in _SPACE or value[-1] in _SPACE:
+        stripped = value.strip()
+        return not stripped or stripped.lower() == "null" or bool(_PLACEHOLDER.match(stripped))
+    return (first == "n" or first == "N") and len(value) == 4 and value.lower() == "null"
 
 
 def text(field: str, value: object) -> str | None:
