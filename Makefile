@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: install install-dev run test check lint format typecheck bench lock clean
+.PHONY: install install-dev test-tools run test check lint format typecheck bench lock cli-docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,19 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed          ## the engine and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus test, lint and type-check tools
 
+# Binaries tests run: promtool checks /metrics and the alerting rules in docs/metrics.md.
+# Debian ships it in the `prometheus` package (on a host with systemd that package also
+# enables a Prometheus server on :9090; stop it with `systemctl disable --now prometheus`).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT  := $(SUDO) apt-get -o DPkg::Lock::Timeout=300 -y -q
+test-tools:
+	@command -v promtool >/dev/null || $(APT) install --no-install-recommends prometheus \
+		|| { $(APT) update && $(APT) install --no-install-recommends prometheus; }
+
 run: install                         ## serve on 127.0.0.1:5000, SQLite in ./var/
 	$(BIN)/alertgate serve
 
-test: install-dev                    ## every test (needs the local PostgreSQL, see README)
+test: install-dev test-tools         ## every test (needs the local PostgreSQL, see README)
 	$(BIN)/pytest
 
 lint: install-dev

@@ -11,6 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from alertgate import __version__
+from alertgate.adapters.metrics.prometheus import PrometheusMetrics
 from alertgate.adapters.notifiers.log import LogNotifier
 from alertgate.adapters.sources import PARSERS
 from alertgate.adapters.stores import engine as engines
@@ -28,6 +30,7 @@ from alertgate.domain.policy import HoldPolicy, Policy
 from alertgate.domain.routing import Route
 from alertgate.http.app import AlertgateApp, create_app
 from alertgate.http.webhooks import WebhookOptions
+from alertgate.logging import Redactor
 from alertgate.ports import Clock, Notifier
 
 
@@ -122,18 +125,22 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     store = SqlStore(engine)
     runner = InlineRunner() if engines.is_sqlite(engine) else ThreadRunner()
     policy = policy_from(settings)
-    dispatcher = Dispatcher(store, runner, clock, routes(settings), owner=owner_id())
+    metrics = PrometheusMetrics(clock, __version__)
+    dispatcher = Dispatcher(
+        store, runner, clock, routes(settings), owner=owner_id(), metrics=metrics
+    )
 
     def committed(transcript: Transcript) -> None:
-        after_commit(scheduler, dispatcher, transcript)
+        after_commit(scheduler, dispatcher, transcript, metrics)
 
     scheduler = Scheduler(store, runner, clock, policy, on_commit=committed)
     ingestor = Ingestor(store, runner, clock, policy, on_commit=committed)
     service = Service(
-        Parts(store, SqlQueries(engine), runner, ingestor, scheduler, dispatcher, PARSERS)
+        Parts(store, SqlQueries(engine), runner, ingestor, scheduler, dispatcher, PARSERS, metrics)
     )
     token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
-    app = create_app(service, WebhookOptions(token, settings.max_body_bytes))
+    scrub = Redactor(secrets_of(settings)).scrub
+    app = create_app(service, WebhookOptions(token, settings.max_body_bytes), scrub)
     return Assembly(service, app, engine, runner)
 
 

@@ -14,10 +14,12 @@ import structlog
 
 from alertgate.domain.routing import Route
 from alertgate.ports import (
+    NO_METRICS,
     Clock,
     DeliveryError,
     DeliveryOutcome,
     DeliveryStatus,
+    Metrics,
     Notification,
     Notifier,
     Runner,
@@ -70,12 +72,14 @@ class Dispatcher:
         owner: str,
         retry: RetryPolicy | None = None,
         settings: DeliverySettings | None = None,
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store, self._runner, self._clock = store, runner, clock
         self._notifiers = notifiers
         self._owner = owner
         self._retry = retry or RetryPolicy()
         self._settings = settings or DeliverySettings()
+        self._metrics = metrics
         self._inflight: set[asyncio.Task[None]] = set()
         self._outcomes: list[DeliveryOutcome] = []
         self._wake = asyncio.Event()
@@ -146,6 +150,9 @@ class Dispatcher:
                 notifier.channel,
                 DeliveryStatus.SENT,
             )
+            self._metrics.delivery_attempted(
+                outcome.channel, notification.kind, outcome.status, None
+            )
         self._log(notification, outcome)
         self._outcomes.append(outcome)
         self._wake.set()
@@ -159,6 +166,7 @@ class Dispatcher:
             self._retry.next_attempt(notification, now, exc.retry_after) if exc.retryable else None
         )
         status = DeliveryStatus.PENDING if retry_at else DeliveryStatus.DEAD
+        self._metrics.delivery_attempted(channel, notification.kind, status, exc.reason)
         return DeliveryOutcome(notification.id, self._owner, now, channel, status, error, retry_at)
 
     def _log(self, notification: Notification, outcome: DeliveryOutcome) -> None:

@@ -9,16 +9,28 @@ from fastapi import FastAPI
 
 from alertgate import __version__
 from alertgate.app.service import Service
+from alertgate.http import metrics
 from alertgate.http.api import router
-from alertgate.http.webhooks import Receive, Scope, Send, WebhookOptions, Webhooks, source_of
+from alertgate.http.redaction import ASGIApp, RedactedResponses
+from alertgate.http.webhooks import (
+    Receive,
+    Scope,
+    Scrub,
+    Send,
+    WebhookOptions,
+    Webhooks,
+    source_of,
+)
 
 
 class AlertgateApp:
     """Routes webhook requests to `Webhooks` and the rest (and lifespan) to FastAPI."""
 
-    def __init__(self, webhooks: Webhooks, api: FastAPI) -> None:
+    def __init__(self, webhooks: Webhooks, api: FastAPI, scrub: Scrub | None = None) -> None:
         self.webhooks = webhooks
         self.api = api
+        # Responses other than the webhooks' own are scrubbed of secrets on the way out.
+        self._api: ASGIApp = RedactedResponses(api, scrub) if scrub else api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -26,11 +38,14 @@ class AlertgateApp:
             if source is not None:
                 await self.webhooks(scope, receive, send, source)
                 return
-        await self.api(scope, receive, send)
+        await self._api(scope, receive, send)
 
 
-def create_app(service: Service, options: WebhookOptions) -> AlertgateApp:
-    """Build the ASGI app; its lifespan starts and stops the engine."""
+def create_app(
+    service: Service, options: WebhookOptions, scrub: Scrub | None = None
+) -> AlertgateApp:
+    """Build the ASGI app; its lifespan starts and stops the engine. `scrub` removes
+    configured secrets from every response body that could quote them."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -43,4 +58,6 @@ def create_app(service: Service, options: WebhookOptions) -> AlertgateApp:
     api = FastAPI(title="alertgate", version=__version__, lifespan=lifespan)
     api.state.service = service
     api.include_router(router)
-    return AlertgateApp(Webhooks(service.ingest, service.parsers, options), api)
+    api.include_router(metrics.router)
+    webhooks = Webhooks(service.ingest, service.parsers, options, service.parts.metrics, scrub)
+    return AlertgateApp(webhooks, api, scrub)

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, func, select, tuple_
 from sqlalchemy.exc import DBAPIError
 
 from alertgate.adapters.stores import codec
 from alertgate.adapters.stores.schema import EPOCH, decisions, events, incidents, outbox
 from alertgate.domain.incident import State
-from alertgate.ports import InvalidCursorError, Page, StoreError, Timeline
+from alertgate.ports import (
+    DeliveryStatus,
+    InvalidCursorError,
+    Page,
+    StoreError,
+    StoreStats,
+    Timeline,
+)
 
 TIMELINE_LIMIT = 500  # newest rows of each kind shown in a timeline
 
@@ -49,6 +57,33 @@ class SqlQueries:
             notifications=[codec.notification_record_from(r) for r in newest_outbox],
         )
 
+    def stats(self) -> StoreStats:
+        """Four small queries, each answered from an index (sent rows are never counted)."""
+        pending, dead = DeliveryStatus.PENDING, DeliveryStatus.DEAD
+        open_states = (State.HOLDING.value, State.ESCALATED.value)
+        by_status = select(outbox.c.status, func.count()).where(
+            outbox.c.status.in_((pending, dead))
+        )
+        by_state = select(incidents.c.state, func.count()).where(incidents.c.state.in_(open_states))
+        oldest = select(func.min(outbox.c.created_at)).where(outbox.c.status == pending)
+        newest = select(events.c.received_at).order_by(events.c.id.desc()).limit(1)
+        try:
+            with self.engine.connect() as conn:
+                outbox_counts = _counts(conn.execute(by_status.group_by(outbox.c.status)))
+                state_counts = _counts(conn.execute(by_state.group_by(incidents.c.state)))
+                oldest_at = conn.execute(oldest).scalar()
+                last_at = conn.execute(newest).scalar()
+        except DBAPIError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+        return StoreStats(
+            pending_notifications=outbox_counts.get(pending, 0),
+            dead_notifications=outbox_counts.get(dead, 0),
+            oldest_pending_at=oldest_at,
+            holding=state_counts.get(State.HOLDING.value, 0),
+            escalated=state_counts.get(State.ESCALATED.value, 0),
+            last_event_at=last_at,
+        )
+
     def _newest(self, table: Any, condition: Any) -> list[Any]:
         query = select(table).where(condition).order_by(table.c.id.desc()).limit(TIMELINE_LIMIT)
         return list(reversed(self._rows(query)))
@@ -59,6 +94,10 @@ class SqlQueries:
                 return list(conn.execute(query).mappings())
         except DBAPIError as exc:
             raise StoreError(f"database error: {exc.orig}") from exc
+
+
+def _counts(rows: Iterable[Any]) -> dict[str, int]:
+    return {str(key): int(count) for key, count in rows}
 
 
 def _encode_cursor(row: Any) -> str:
