@@ -8,7 +8,9 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import parse_qsl, unquote, urlsplit
 
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from alertgate import __version__
@@ -25,7 +27,7 @@ from alertgate.app.runtime import InlineRunner, SystemClock, ThreadRunner
 from alertgate.app.scheduler import Scheduler
 from alertgate.app.service import Parts, Service, after_commit
 from alertgate.app.transcript import Transcript
-from alertgate.config import Settings
+from alertgate.config import SPECS, Settings
 from alertgate.domain.policy import HoldPolicy, Policy
 from alertgate.domain.routing import Route
 from alertgate.http.app import AlertgateApp, create_app
@@ -145,15 +147,29 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    """Every secret value in the settings, for log redaction."""
-    values = [
-        settings.webhook_token,
-        settings.coralogix_api_key,
-        settings.teams_webhook_url,
-        settings.graph_client_secret,
-    ]
-    found = [v.get_secret_value() for v in values if v is not None]
-    url = engines.parse_url(settings.database_url.get_secret_value())
-    if url.password:
-        found.append(str(url.password))
+    """Every secret in the settings, for redaction: the value of each setting marked secret
+    (so a new secret setting is covered by its Spec alone), and the secret parts of URLs."""
+    found: list[str] = []
+    for spec in SPECS:
+        value = getattr(settings, spec.field)
+        if spec.secret and value is not None:
+            text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
+            # The database URL is shown without its password (check-config, the start-up log);
+            # every other secret setting is secret as a whole.
+            whole = [] if spec.field == "database_url" else [text]
+            found += [*whole, *url_secrets(text)]
     return found
+
+
+# Query parameters that carry credentials in the URLs people configure (a Workflows URL's sig).
+_SECRET_PARAMS = frozenset({"sig", "signature", "token", "key", "apikey", "api_key", "code"})
+
+
+def url_secrets(text: str) -> list[str]:
+    """The password and the credential query parameters of a URL, each a secret by itself."""
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc:
+        return []
+    found = [unquote(parts.password)] if parts.password else []
+    params = parse_qsl(parts.query, keep_blank_values=False)
+    return found + [v for k, v in params if k.lower() in _SECRET_PARAMS]
