@@ -61,5 +61,8 @@ lock:                                ## re-pin constraints.txt from a fresh envi
 	.lock-venv/bin/python -m pip freeze --exclude-editable > constraints.txt
 	rm -rf .lock-venv
 
+cli-docs: install-dev                ## rewrite the --help blocks in docs/cli.md from the parser
+	$(BIN)/python -m tests.support.cli_docs
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

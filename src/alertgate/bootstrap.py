@@ -8,10 +8,12 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import SecretStr
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from alertgate import __version__
 from alertgate.adapters.metrics.prometheus import PrometheusMetrics
@@ -33,7 +35,7 @@ from alertgate.domain.routing import Route
 from alertgate.http.app import AlertgateApp, create_app
 from alertgate.http.webhooks import WebhookOptions
 from alertgate.logging import Redactor
-from alertgate.ports import Clock, Notifier
+from alertgate.ports import Clock, IncidentQueries, Notifier
 
 
 def policy_from(settings: Settings) -> Policy:
@@ -144,6 +146,52 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     scrub = Redactor(secrets_of(settings)).scrub
     app = create_app(service, WebhookOptions(token, settings.max_body_bytes), scrub)
     return Assembly(service, app, engine, runner)
+
+
+class DatabaseNotReadyError(Exception):
+    """The database cannot be read: missing, unreachable, or at another schema revision."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSide:
+    """The store opened for reading only (the CLI beside a running server)."""
+
+    queries: IncidentQueries
+    engine: Engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_read_side(settings: Settings) -> ReadSide:
+    """Open the store to read it: nothing is created or migrated, so a wrong URL or a server
+    that never ran is reported instead of papered over with an empty database."""
+    url = engines.parse_url(settings.database_url.get_secret_value())
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        raise DatabaseNotReadyError(
+            f"no database at {url.database}: is ALERTGATE_DATABASE_URL the one `alertgate "
+            "serve` uses (a relative path is relative to the working directory)?"
+        )
+    engine = engines.create(settings.database_url.get_secret_value())
+    try:
+        current = migrate.current_revision(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseNotReadyError(f"cannot read the database: {exc.orig}") from None
+    head = migrate.head_revision()
+    if current != head:
+        engine.dispose()
+        found = f"at schema revision {current}" if current else "without alertgate's tables"
+        raise DatabaseNotReadyError(
+            f"the database is {found}, this alertgate expects {head}: run `alertgate migrate` "
+            "(or use the alertgate version that the server runs)"
+        )
+    return ReadSide(SqlQueries(engine), engine)
+
+
+def schema_revision() -> str | None:
+    """The database schema revision this version of alertgate migrates to."""
+    return migrate.head_revision()
 
 
 def secrets_of(settings: Settings) -> list[str]:

@@ -3,9 +3,6 @@ not in an error message, whether the input is good, bad or hostile."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from urllib.parse import quote
@@ -16,6 +13,7 @@ import pytest
 
 from alertgate.config import SPECS, Settings
 from tests.support import pg
+from tests.support.cli import run_cli
 from tests.support.echo import EchoServer
 from tests.support.polling import wait_for
 from tests.support.server import ServerProcess
@@ -163,18 +161,10 @@ def database_outage(url: str, database: str, seen: Transcript) -> None:
 
 
 def cli(args: list[str], env: Mapping[str, str], cwd: Path) -> str:
-    """Run an alertgate command the way an operator would; returns everything it printed."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ALERTGATE_", "GRAPH_"))}
-    result = subprocess.run(
-        [sys.executable, "-m", "alertgate", *args],
-        env={**clean, **env},
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    return f"$ alertgate {' '.join(args)} -> {result.returncode}\n{result.stdout}{result.stderr}"
+    """Run an alertgate command the way an operator would; returns its exit status and all it
+    printed (not its arguments, which quote secrets on purpose)."""
+    result = run_cli(args, env, cwd)
+    return f"-> {result.code}\n{result.out}{result.err}"
 
 
 def test_no_secret_in_logs_responses_or_errors(
@@ -185,12 +175,19 @@ def test_no_secret_in_logs_responses_or_errors(
     database_url, env = secret_env
     seen = Transcript()
     with ServerProcess(database_url, tmp_path, env=env) as server:
-        good_input(server.url, seen)
+        quoted_id = good_input(server.url, seen)
         bad_input(server.url, seen)
-        outputs = [
-            cli(["check-config"], {**env, "ALERTGATE_DATABASE_URL": database_url}, tmp_path),
-            cli(["migrate"], {**env, "ALERTGATE_DATABASE_URL": database_url}, tmp_path),
+        operator = {**env, "ALERTGATE_DATABASE_URL": database_url}
+        commands = [
+            ["check-config"],
+            ["migrate"],
+            ["incidents", "list"],
+            ["incidents", "show", quoted_id],
+            ["incidents", "show", quoted_id, "--json"],
+            ["incidents", "show", TOKEN],
         ]
+        outputs = [cli(command, operator, tmp_path) for command in commands]
+        assert f"incident {quoted_id}" in outputs[3]
         database_outage(server.url, database_url.rsplit("/", 1)[1], seen)
         server.stop()
         log = server.log()
