@@ -21,14 +21,16 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed          ## the engine and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus test, lint and type-check tools
 
-# Binaries tests run: promtool checks /metrics and the alerting rules in docs/metrics.md.
-# Debian ships it in the `prometheus` package (on a host with systemd that package also
-# enables a Prometheus server on :9090; stop it with `systemctl disable --now prometheus`).
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT  := $(SUDO) apt-get -o DPkg::Lock::Timeout=300 -y -q
+# Binaries tests run: promtool checks /metrics and the alerting rules (Debian package
+# prometheus; on a host with systemd it also enables a Prometheus server on :9090, stop it with
+# `systemctl disable --now prometheus`); systemd-analyze checks deploy/alertgate.service.
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT   := $(SUDO) apt-get -o DPkg::Lock::Timeout=300 -y -q
+NEEDS := $(shell command -v promtool >/dev/null || echo prometheus) \
+         $(shell command -v systemd-analyze >/dev/null || echo systemd)
 test-tools:
-	@command -v promtool >/dev/null || $(APT) install --no-install-recommends prometheus \
-		|| { $(APT) update && $(APT) install --no-install-recommends prometheus; }
+	@[ -z "$(strip $(NEEDS))" ] || $(APT) install --no-install-recommends $(NEEDS) \
+		|| { $(APT) update && $(APT) install --no-install-recommends $(NEEDS); }
 
 run: install                         ## serve on 127.0.0.1:5000, SQLite in ./var/
 	$(BIN)/alertgate serve
