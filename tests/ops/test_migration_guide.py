@@ -10,7 +10,7 @@ import pytest
 from tests.support.cli import run_cli
 from tests.support.deploy_files import ROOT
 
-POC_ENV = ROOT / "tests" / "fixtures" / "poc" / "aiops.env"  # /etc/aiops.env's variable names
+POC_ENV = ROOT / "tests" / "fixtures" / "config" / "aiops.env"  # /etc/aiops.env as the PoC wrote it
 
 
 @pytest.mark.slow
@@ -20,14 +20,14 @@ def test_the_proof_of_concepts_env_file_passes_check_config(tmp_path: Path) -> N
     env_file = tmp_path / "alertgate.env"
     appended = "ALERTGATE_WEBHOOK_TOKEN=0123456789abcdef\n"
     appended += f"ALERTGATE_DATABASE_URL=sqlite:///{tmp_path}/alertgate.db\n"
-    env_file.write_text(POC_ENV.read_text() + appended)
+    env_file.write_text(POC_ENV.read_text().rstrip("\n") + "\n" + appended)
     result = run_cli(["check-config", "--env-file", str(env_file)], {}, tmp_path)
     assert result.code == 0, result.err
-    for name in ("CORALOGIX_API_BASE", "TEAMS_WEBHOOK_URL", "EMAIL_FROM", "EMAIL_TO"):
+    for name in ("CORALOGIX_API_BASE", "TEAMS_WEBHOOK_URL", "GRAPH_CLIENT_ID", "EMAIL_TO"):
         (line,) = [line for line in result.out.splitlines() if line.strip().startswith(name)]
         assert line.endswith("[env file]"), line
     assert "sig=***" in result.out
-    assert "poc-signature" not in result.out
+    assert "TopSecretSig123" not in result.out
     assert "configuration OK" in result.out
 
 
