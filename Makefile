@@ -21,12 +21,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 install: $(VENV)/.installed          ## the engine and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus test, lint and type-check tools
 
-# Binaries tests run: promtool checks /metrics and the alerting rules (Debian package
-# prometheus; on a host with systemd it also enables a Prometheus server on :9090, stop it with
-# `systemctl disable --now prometheus`); systemd-analyze checks deploy/alertgate.service.
+# Binaries tests run: promtool and prometheus check /metrics and the alerting rules (Debian
+# package prometheus; on a host with systemd it also enables a Prometheus server on :9090, stop
+# it with `systemctl disable --now prometheus`); systemd-analyze checks alertgate.service.
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT   := $(SUDO) apt-get -o DPkg::Lock::Timeout=300 -y -q
-NEEDS := $(shell command -v promtool >/dev/null || echo prometheus) \
+NEEDS := $(shell command -v promtool >/dev/null && command -v prometheus >/dev/null || echo prometheus) \
          $(shell command -v systemd-analyze >/dev/null || echo systemd)
 test-tools:
 	@[ -z "$(strip $(NEEDS))" ] || $(APT) install --no-install-recommends $(NEEDS) \
