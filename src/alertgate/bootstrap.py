@@ -58,6 +58,9 @@ def route_descriptions(settings: Settings) -> dict[str, str]:
     return {route.value: n.channel for route, n in routes(settings).items()}
 
 
+MIN_TOKEN = 16  # a shorter webhook token can be guessed by anyone who reaches the port
+
+
 def config_warnings(settings: Settings) -> list[str]:
     """Settings that work but are probably not what a production user wants."""
     warnings: list[str] = []
@@ -76,6 +79,12 @@ def config_warnings(settings: Settings) -> list[str]:
         warnings.append(
             f"ALERTGATE_WEBHOOK_TOKEN is not set while listening on {settings.host}: "
             "anyone who reaches the port can post alerts"
+        )
+    token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
+    if token is not None and len(token) < MIN_TOKEN:
+        warnings.append(
+            f"ALERTGATE_WEBHOOK_TOKEN has {len(token)} characters: easy to guess; "
+            "use `openssl rand -hex 32`"
         )
     return warnings
 

@@ -16,7 +16,7 @@ _SIG = re.compile(r"(sig=)[^&\s\"']+", re.IGNORECASE)
 REDACTED = "[REDACTED]"
 
 
-MIN_SECRET = 4  # shorter values would redact ordinary words; check-config warns about them
+MIN_SECRET = 4  # shorter values would redact ordinary words: they are left as they are
 
 
 def _spellings(secret: str) -> set[str]:

@@ -122,3 +122,21 @@ def test_store_gauges_report_the_store_down_but_the_page_still_answers(
     assert found["alertgate_store_up{}"] == 0
     assert 'alertgate_outbox_notifications{status="pending"}' not in found
     assert found[f'alertgate_build_info{{version="{__version__}"}}'] == 1
+
+
+def test_a_secret_that_occurs_in_metric_text_does_not_corrupt_the_page(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """/metrics is not scrubbed (it holds only numbers and bounded labels): a short secret
+    equal to part of a metric name leaves the exposition intact, while the API is scrubbed."""
+    env = {"ALERTGATE_WEBHOOK_TOKEN": "_total"}
+    with ServerProcess(sqlite_url, tmp_path, env=env) as server:
+        hook = f"{server.url}/coralogix/webhook"
+        httpx.post(hook, content=poc("a", "TRIGGERED"))  # no token: 401
+        named = b'{"alert_id": "b", "alert_name": "disk_total", "alert_action": "TRIGGERED"}'
+        httpx.post(hook, content=named, headers={"Authorization": "Bearer _total"})
+        text, found = scrape(server.url)
+        listed = httpx.get(f"{server.url}/api/incidents").json()
+    assert found['alertgate_requests_rejected_total{reason="unauthorized",source="coralogix"}'] == 1
+    assert "[REDACTED]" not in text
+    assert listed["incidents"][0]["name"] == "disk[REDACTED]"

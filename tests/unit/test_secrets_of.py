@@ -29,3 +29,13 @@ def test_every_secret_setting_and_the_secret_parts_of_urls_are_secrets() -> None
 def test_a_database_url_without_a_password_holds_no_secret() -> None:
     """The default SQLite URL is not a secret: the start-up log and check-config show it."""
     assert secrets_of(Settings()) == []
+
+
+def test_a_short_webhook_token_is_warned_about() -> None:
+    """check-config warns when the token is guessable; a generated one gets no warning."""
+    from alertgate.bootstrap import config_warnings
+
+    short = config_warnings(Settings(webhook_token=SecretStr("hunter2")))
+    assert any("ALERTGATE_WEBHOOK_TOKEN has 7 characters" in w for w in short)
+    long = config_warnings(Settings(webhook_token=SecretStr("9f" * 32)))
+    assert not any("ALERTGATE_WEBHOOK_TOKEN" in w for w in long)

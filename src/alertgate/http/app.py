@@ -22,6 +22,8 @@ from alertgate.http.webhooks import (
     source_of,
 )
 
+METRICS_PATH = "/metrics"
+
 
 class AlertgateApp:
     """Routes webhook requests to `Webhooks` and the rest (and lifespan) to FastAPI."""
@@ -29,7 +31,9 @@ class AlertgateApp:
     def __init__(self, webhooks: Webhooks, api: FastAPI, scrub: Scrub | None = None) -> None:
         self.webhooks = webhooks
         self.api = api
-        # Responses other than the webhooks' own are scrubbed of secrets on the way out.
+        # Responses other than the webhooks' own are scrubbed of secrets on the way out, except
+        # /metrics: it holds only numbers and bounded labels, and scrubbing a short secret
+        # (say a token "1234") out of it would corrupt the exposition.
         self._api: ASGIApp = RedactedResponses(api, scrub) if scrub else api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -38,6 +42,9 @@ class AlertgateApp:
             if source is not None:
                 await self.webhooks(scope, receive, send, source)
                 return
+        if scope["type"] == "http" and scope["path"] == METRICS_PATH:
+            await self.api(scope, receive, send)
+            return
         await self._api(scope, receive, send)
 
 
