@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import socket
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -209,13 +210,26 @@ def secrets_of(settings: Settings) -> list[str]:
     found: list[str] = []
     for spec in SPECS:
         value = getattr(settings, spec.field)
-        if spec.secret and value is not None:
-            text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
-            # The database URL is shown without its password (check-config, the start-up log);
-            # every other secret setting is secret as a whole.
+        if not spec.secret or value is None:
+            continue
+        for text in secret_texts(value):
+            # The database URL is shown without its password (check-config, the start-up
+            # log); every other secret setting is secret as a whole.
             whole = [] if spec.field == "database_url" else [text]
             found += [*whole, *url_secrets(text)]
     return found
+
+
+def secret_texts(value: object) -> list[str]:
+    """The texts inside a secret setting: a SecretStr, or the values of a table or list of
+    them (a header table: its values are the secrets, not its names)."""
+    if isinstance(value, SecretStr):
+        return [value.get_secret_value()]
+    if isinstance(value, Mapping):
+        return [t for v in value.values() for t in secret_texts(v)]
+    if isinstance(value, list | tuple | set | frozenset):
+        return [t for v in value for t in secret_texts(v)]
+    return [str(value)]
 
 
 # Query parameters that carry credentials in the URLs people configure (a Workflows URL's sig).

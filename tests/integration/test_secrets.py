@@ -26,11 +26,12 @@ SIG = "SiGvAlUe0123456789abcdefXYZ"
 CORALOGIX_KEY = "cxtp_CoralogixKey1234567"
 DB_PASSWORD = "pg@Pa55word#Xyz"  # '@' and '#' must be percent-encoded in the URL
 HOOK_TOKEN = "hook-T0ken-in-the-url-Abc"
+HOOK_HEADER = "hook-Header-Value-Def"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 # Settings whose value must have a shape; every other setting marked secret in config.SPECS
 # (an SMTP password, say) gets a generated value and is checked the same way.
 SHAPED = {"webhook_token", "coralogix_api_key", "graph_client_secret", "database_url"}
-SHAPED |= {"teams_webhook_url", "notify_webhook_url"}
+SHAPED |= {"teams_webhook_url", "notify_webhook_url", "notify_webhook_headers"}
 
 
 def generated_secrets() -> dict[str, str]:
@@ -44,7 +45,7 @@ def generated_secrets() -> dict[str, str]:
 
 HAS_NOTIFY_WEBHOOK = "notify_webhook_url" in Settings.model_fields  # the webhook channel
 SECRETS: tuple[str, ...] = (TOKEN, GRAPH_SECRET, SIG, CORALOGIX_KEY, DB_PASSWORD)
-SECRETS += (HOOK_TOKEN,) * HAS_NOTIFY_WEBHOOK + tuple(generated_secrets().values())
+SECRETS += (HOOK_TOKEN, HOOK_HEADER) * HAS_NOTIFY_WEBHOOK + tuple(generated_secrets().values())
 
 
 def spellings(secret: str) -> set[str]:

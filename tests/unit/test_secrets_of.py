@@ -39,3 +39,14 @@ def test_a_short_webhook_token_is_warned_about() -> None:
     assert any("ALERTGATE_WEBHOOK_TOKEN has 7 characters" in w for w in short)
     long = config_warnings(Settings(webhook_token=SecretStr("9f" * 32)))
     assert not any("ALERTGATE_WEBHOOK_TOKEN" in w for w in long)
+
+
+def test_the_values_of_a_secret_table_are_secrets_and_its_names_are_not() -> None:
+    """A secret setting holding a table (extra webhook headers) or a list contributes each
+    value, never the header names (redacting "Authorization" would blank ordinary logs)."""
+    from alertgate.bootstrap import secret_texts
+
+    headers = {"Authorization": SecretStr("Bearer abc123"), "X-Key": SecretStr("k-456")}
+    assert secret_texts(headers) == ["Bearer abc123", "k-456"]
+    assert secret_texts([SecretStr("one"), "two"]) == ["one", "two"]
+    assert secret_texts(SecretStr("plain")) == ["plain"]
