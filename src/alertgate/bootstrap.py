@@ -233,7 +233,20 @@ def secret_texts(value: object) -> list[str]:
 
 
 # Query parameters that carry credentials in the URLs people configure (a Workflows URL's sig).
-_SECRET_PARAMS = frozenset({"sig", "signature", "token", "key", "apikey", "api_key", "code"})
+_SECRET_PARAMS = frozenset(
+    {
+        "sig",
+        "signature",
+        "token",
+        "key",
+        "apikey",
+        "api_key",
+        "api-key",
+        "code",
+        "secret",
+        "password",
+    }
+)
 
 
 def url_secrets(text: str) -> list[str]:
