@@ -42,9 +42,9 @@ class AlertgateApp:
             if source is not None:
                 await self.webhooks(scope, receive, send, source)
                 return
-        if scope["type"] == "http" and scope["path"] == METRICS_PATH:
-            await self.api(scope, receive, send)
-            return
+            if scope["path"] == METRICS_PATH:
+                await self.api(scope, receive, send)
+                return
         await self._api(scope, receive, send)
 
 
