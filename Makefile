@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: install install-dev test-tools run test check lint format typecheck bench lock cli-docs clean
+.PHONY: install install-dev test-tools test-binaries run test check lint format typecheck bench lock cli-docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,8 @@ SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT   := $(SUDO) apt-get -o DPkg::Lock::Timeout=300 -y -q
 NEEDS := $(shell command -v promtool >/dev/null && command -v prometheus >/dev/null || echo prometheus) \
          $(shell command -v systemd-analyze >/dev/null || echo systemd)
-test-tools:
+test-tools: test-binaries           # prerequisites only: other tools' rules may add a recipe
+test-binaries:
 	@[ -z "$(strip $(NEEDS))" ] || $(APT) install --no-install-recommends $(NEEDS) \
 		|| { $(APT) update && $(APT) install --no-install-recommends $(NEEDS); }
 
