@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --quiet --disable-pip-version-check
 
-.PHONY: install install-dev run test test-tools check lint format typecheck bench lock clean
+.PHONY: install install-dev test-tools test-binaries run test check lint format typecheck bench lock cli-docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,18 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 
 install: $(VENV)/.installed          ## the engine and its runtime dependencies
 install-dev: $(VENV)/.installed-dev  ## plus test, lint and type-check tools
+
+# Binaries tests run: promtool and prometheus check /metrics and the alerting rules (Debian
+# package prometheus; on a host with systemd it also enables a Prometheus server on :9090, stop
+# it with `systemctl disable --now prometheus`); systemd-analyze checks alertgate.service.
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT   := $(SUDO) apt-get -o DPkg::Lock::Timeout=300 -y -q
+NEEDS := $(shell command -v promtool >/dev/null && command -v prometheus >/dev/null || echo prometheus) \
+         $(shell command -v systemd-analyze >/dev/null || echo systemd)
+test-tools: test-binaries           # prerequisites only: other tools' rules may add a recipe
+test-binaries:
+	@[ -z "$(strip $(NEEDS))" ] || $(APT) install --no-install-recommends $(NEEDS) \
+		|| { $(APT) update && $(APT) install --no-install-recommends $(NEEDS); }
 
 run: install                         ## serve on 127.0.0.1:5000, SQLite in ./var/
 	$(BIN)/alertgate serve
@@ -54,6 +66,9 @@ lock:                                ## re-pin constraints.txt from a fresh envi
 	.lock-venv/bin/python -m pip install --quiet -e ".[postgres,graph]" --group dev
 	.lock-venv/bin/python -m pip freeze --exclude-editable > constraints.txt
 	rm -rf .lock-venv
+
+cli-docs: install-dev                ## rewrite the --help blocks in docs/cli.md from the parser
+	$(BIN)/python -m tests.support.cli_docs
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

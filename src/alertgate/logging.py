@@ -7,6 +7,7 @@ import re
 import sys
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
+from urllib.parse import quote
 
 import orjson
 import structlog
@@ -15,13 +16,28 @@ _SIG = re.compile(r"(sig=)[^&\s\"']+", re.IGNORECASE)
 REDACTED = "[REDACTED]"
 
 
+MIN_SECRET = 4  # shorter values would redact ordinary words: they are left as they are
+
+
+def _spellings(secret: str) -> set[str]:
+    """The ways a secret appears in text: as is, JSON-escaped, repr-escaped, percent-encoded."""
+    return {
+        secret,
+        orjson.dumps(secret).decode()[1:-1],
+        repr(secret)[1:-1],
+        quote(secret, safe=""),
+    }
+
+
 class Redactor:
-    """A structlog processor that removes configured secrets and URL signatures from every value."""
+    """Removes configured secrets and URL signatures (`sig=`) from text and log events."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        spelled = {v for s in secrets if len(s) >= MIN_SECRET for v in _spellings(s)}
+        self._secrets = sorted(spelled, key=len, reverse=True)  # longest first: no partial leaks
 
     def scrub(self, text: str) -> str:
+        """`text` with every secret replaced by [REDACTED]."""
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
@@ -30,10 +46,30 @@ class Redactor:
     def __call__(
         self, logger: Any, method: str, event: MutableMapping[str, Any]
     ) -> MutableMapping[str, Any]:
+        """structlog processor: scrub every string value, nested ones included."""
         for key, value in event.items():
-            if isinstance(value, str):
-                event[key] = self.scrub(value)
+            event[key] = self._value(value)
         return event
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {k: self._value(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._value(v) for v in value]
+        return value
+
+
+class _ScrubbedRenderer:
+    """Renders an event, then scrubs the finished line: covers tracebacks, reprs of objects and
+    anything else a processor turned into text after the event-level redaction ran."""
+
+    def __init__(self, renderer: Any, redactor: Redactor) -> None:
+        self._renderer, self._redactor = renderer, redactor
+
+    def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
+        return self._redactor.scrub(str(self._renderer(logger, method, event)))
 
 
 def _orjson_dumps(value: Any, **_: Any) -> str:
@@ -49,16 +85,18 @@ def configure(
     """Configure structlog and the standard library's logging (uvicorn, alembic) alike."""
     stream = stream or sys.stderr
     as_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
+    redactor = Redactor(secrets)
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        Redactor(secrets),
+        redactor,
     ]
-    renderer: Any = (
+    renderer: Any = _ScrubbedRenderer(
         structlog.processors.JSONRenderer(serializer=_orjson_dumps)
         if as_json
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty()),
+        redactor,
     )
     numeric = logging.getLevelNamesMapping()[level.upper()]
     structlog.configure(
@@ -71,7 +109,12 @@ def configure(
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                # uvicorn logs crashes with exc_info: render the traceback, not a tuple repr
+                structlog.processors.format_exc_info,
+                renderer,
+            ],
         )
     )
     root = logging.getLogger()

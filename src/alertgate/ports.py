@@ -135,6 +135,18 @@ class DeliveryOutcome:
     retry_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """What the store holds now: read when /metrics is scraped, never kept in memory."""
+
+    pending_notifications: int
+    dead_notifications: int
+    oldest_pending_at: datetime | None  # created_at of the oldest notification not yet sent
+    holding: int  # incidents held, waiting for their hold to expire
+    escalated: int  # escalated incidents not resolved yet
+    last_event_at: datetime | None  # when the newest event was received (any replica)
+
+
 @dataclass(slots=True)
 class Changes:
     """Everything one write transaction adds or changes."""
@@ -292,6 +304,10 @@ class IncidentQueries(Protocol):
         """How many notifications are pending, sent and dead."""
         ...
 
+    def stats(self) -> StoreStats:
+        """Counts for the store gauges in /metrics; cheap (index-only where it can be)."""
+        ...
+
 
 class Notifier(Protocol):
     """Sends one notification through one channel; raises DeliveryError on failure."""
@@ -335,3 +351,68 @@ class Runner(Protocol):
 
 SourceParser = Callable[[bytes], list[AlertEvent]]
 """Turns a webhook body into alert events; raises domain.errors.PayloadError."""
+
+
+class Metrics(Protocol):
+    """Counts what the engine does, for GET /metrics.
+
+    Every method but `exposition` is called on the hot path (one call per event, request,
+    decision or delivery attempt): an implementation must do no more than bump a counter.
+    """
+
+    content_type: str
+
+    def event_received(self, source: str, action: Action, duplicate: bool) -> None:
+        """An event of an accepted webhook request (`duplicate`: a sender's retry)."""
+        ...
+
+    def request_rejected(self, source: str, reason: str) -> None:
+        """A webhook request was answered with an error; `reason` is the error code."""
+        ...
+
+    def request_ingested(self, source: str, seconds: float) -> None:
+        """A webhook request was committed and answered `seconds` after it arrived."""
+        ...
+
+    def decided(self, outcome: Outcome, reason: Reason, held_seconds: float | None) -> None:
+        """A decision; `held_seconds` when it ended a hold (self-resolved or escalated)."""
+        ...
+
+    def delivery_attempted(
+        self, channel: str, kind: NotificationKind, status: str, reason: str | None
+    ) -> None:
+        """A delivery attempt ended: DeliveryStatus.SENT, .PENDING (will retry) or .DEAD."""
+        ...
+
+    def exposition(self, stats: StoreStats | None) -> bytes:
+        """Every metric in the Prometheus text format; `stats` None: the store did not answer."""
+        ...
+
+
+class NoMetrics:
+    """Metrics that count nothing: for parts built without a metrics backend (unit tests)."""
+
+    content_type = "text/plain; version=0.0.4; charset=utf-8"
+
+    def event_received(self, source: str, action: Action, duplicate: bool) -> None:
+        pass
+
+    def request_rejected(self, source: str, reason: str) -> None:
+        pass
+
+    def request_ingested(self, source: str, seconds: float) -> None:
+        pass
+
+    def decided(self, outcome: Outcome, reason: Reason, held_seconds: float | None) -> None:
+        pass
+
+    def delivery_attempted(
+        self, channel: str, kind: NotificationKind, status: str, reason: str | None
+    ) -> None:
+        pass
+
+    def exposition(self, stats: StoreStats | None) -> bytes:
+        return b""
+
+
+NO_METRICS: Metrics = NoMetrics()

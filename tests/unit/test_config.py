@@ -3,7 +3,6 @@ validation that names the setting, and check-config that never shows a secret.""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from alertgate.domain.alert import Priority
 from tests.conftest import FIXTURES
 
 AIOPS_ENV = FIXTURES / "config" / "aiops.env"
-EXAMPLE = Path(__file__).parents[2] / "docs" / "alertgate.example.toml"
 
 
 def test_poc_env_file_is_read_with_its_names_comments_and_quotes() -> None:
@@ -63,12 +61,6 @@ def test_hold_windows_per_priority_from_the_config_file_and_the_environment(tmp_
     config.write_text('[hold]\ndefault = "10m"\n[hold.priority]\nP1 = "2m"\nP2 = 300\n')
     s = load({"ALERTGATE_HOLD_SECONDS_P2": "4m"}, config_file=config).settings
     assert s.hold_by_priority == {Priority.P1: 120, Priority.P2: 240}
-
-
-def test_the_documented_example_config_is_valid_and_complete() -> None:
-    """docs/alertgate.example.toml loads, and sets a hold window for every priority."""
-    s = load({}, config_file=EXAMPLE).settings
-    assert set(s.hold_by_priority) == set(Priority)
 
 
 @pytest.mark.parametrize(
@@ -153,18 +145,9 @@ def test_check_config_exits_non_zero_naming_the_setting(
 
 
 def test_config_path_from_the_environment(tmp_path: Path) -> None:
+    """ALERTGATE_CONFIG names the config file when --config is not given."""
     config = tmp_path / "c.toml"
-    shutil.copy(EXAMPLE, config)
-    assert load({"ALERTGATE_CONFIG": str(config)}).origin["hold_seconds"].startswith("config file")
-
-
-def test_every_setting_is_documented() -> None:
-    """docs/configuration.md names every environment variable and config key alertgate reads."""
-    from alertgate.config import HOLD_PRIORITY_ENV, SPECS
-
-    text = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
-    for spec in SPECS:
-        assert f"`{spec.env}`" in text, spec.env
-        assert f"`{spec.key}`" in text, spec.key
-    assert "ALERTGATE_HOLD_SECONDS_P1" in text
-    assert len(HOLD_PRIORITY_ENV) == 5
+    config.write_text('[hold]\ndefault = "5m"\n')
+    loaded = load({"ALERTGATE_CONFIG": str(config)})
+    assert loaded.origin["hold_seconds"].startswith("config file")
+    assert loaded.settings.hold_seconds == 300

@@ -15,10 +15,12 @@ import structlog
 
 from alertgate.domain.routing import Route
 from alertgate.ports import (
+    NO_METRICS,
     Clock,
     DeliveryError,
     DeliveryOutcome,
     DeliveryStatus,
+    Metrics,
     Notification,
     Notifier,
     Redrive,
@@ -99,6 +101,7 @@ class Dispatcher:
         retry: RetryPolicy | None = None,
         settings: DeliverySettings | None = None,
         closers: Sequence[Callable[[], Awaitable[None]]] = (),
+        metrics: Metrics = NO_METRICS,
     ) -> None:
         self._store, self._runner, self._clock = store, runner, clock
         self._notifiers = notifiers
@@ -106,6 +109,7 @@ class Dispatcher:
         self._retry = retry or RetryPolicy()
         self._settings = settings or DeliverySettings()
         self._closers = closers
+        self._metrics = metrics
         self._inflight: dict[Route, set[asyncio.Task[None]]] = {r: set() for r in notifiers}
         self._outcomes: list[DeliveryOutcome] = []
         self._wake = asyncio.Event()
@@ -201,6 +205,9 @@ class Dispatcher:
                 DeliveryStatus.SENT,
                 f"sent after falling back: {note}" if note else None,
             )
+            self._metrics.delivery_attempted(
+                attempt.channel, notification.kind, DeliveryStatus.SENT, None
+            )
         else:
             outcome = self._failed(notification, attempt)
         self._log(notification, outcome)
@@ -253,6 +260,7 @@ class Dispatcher:
         status = DeliveryStatus.PENDING if retry_at else DeliveryStatus.DEAD
         if status == DeliveryStatus.DEAD:
             self.stats.dead[notification.route.value] += 1
+        self._metrics.delivery_attempted(attempt.channel, notification.kind, status, exc.reason)
         return DeliveryOutcome(
             notification.id, self._owner, now, attempt.channel, status, error, retry_at
         )

@@ -12,15 +12,20 @@ from alertgate.app.delivery import Dispatcher
 from alertgate.app.ingest import Accepted, Delivery, Ingestor
 from alertgate.app.scheduler import Scheduler
 from alertgate.app.transcript import Transcript
+from alertgate.domain.decisions import TERMINAL_OUTCOMES
 from alertgate.domain.incident import State
 from alertgate.ports import (
+    NO_METRICS,
+    DecisionRecord,
     IncidentQueries,
+    Metrics,
     NotificationRecord,
     Page,
     Redrive,
     Runner,
     SourceParser,
     Store,
+    StoreError,
     Timeline,
 )
 
@@ -40,6 +45,7 @@ class Parts:
     scheduler: Scheduler
     dispatcher: Dispatcher
     parsers: Mapping[str, SourceParser]
+    metrics: Metrics = NO_METRICS
 
 
 class Service:
@@ -113,10 +119,26 @@ class Service:
     async def redrive_dead(self) -> int:
         return await self.parts.dispatcher.redrive_dead()
 
+    async def metrics_page(self) -> bytes:
+        """The /metrics page: this process's counters and the store's gauges, read now."""
+        try:
+            stats = await self.parts.runner.run(self.parts.queries.stats)
+        except StoreError as exc:
+            log.warning("metrics.store_unavailable", error=str(exc))
+            stats = None
+        return self.parts.metrics.exposition(stats)
 
-def after_commit(scheduler: Scheduler, dispatcher: Dispatcher, transcript: Transcript) -> None:
-    """Log each decision, and wake the scheduler and delivery for what the commit added."""
+
+def after_commit(
+    scheduler: Scheduler,
+    dispatcher: Dispatcher,
+    transcript: Transcript,
+    metrics: Metrics = NO_METRICS,
+) -> None:
+    """Log and count each decision, and wake the scheduler and delivery for what the commit
+    added."""
     for decision in transcript.decisions:
+        metrics.decided(decision.outcome, decision.reason, _held_seconds(transcript, decision))
         log.info(
             "decision",
             incident_id=decision.incident_id,
@@ -130,3 +152,13 @@ def after_commit(scheduler: Scheduler, dispatcher: Dispatcher, transcript: Trans
         scheduler.nudge(min(deadlines))
     if transcript.intents:
         dispatcher.nudge()
+
+
+def _held_seconds(transcript: Transcript, decision: DecisionRecord) -> float | None:
+    """How long the episode was held, for a decision that ended its hold."""
+    incident = transcript.current(decision.incident_id)
+    if decision.outcome not in TERMINAL_OUTCOMES or incident is None:
+        return None
+    if incident.episode != decision.episode:  # a later episode opened in the same commit
+        return None
+    return (decision.decided_at - incident.opened_at).total_seconds()

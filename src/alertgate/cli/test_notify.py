@@ -37,7 +37,11 @@ def add_parser(
         "their likely fix. `email` is the channel that carries escalations (Graph by default). "
         "Exit 0 when the channel accepted it, 1 when it failed, 2 when it is not configured.",
     )
-    parser.add_argument("channel", choices=bootstrap.TEST_CHANNELS)
+    parser.add_argument(
+        "channel",
+        choices=bootstrap.TEST_CHANNELS,
+        help="teams, email (the channel that carries escalations), smtp or webhook",
+    )
     settings_args(parser)
 
 

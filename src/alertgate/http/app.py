@@ -9,17 +9,33 @@ from fastapi import FastAPI
 
 from alertgate import __version__
 from alertgate.app.service import Service
+from alertgate.http import metrics
 from alertgate.http.api import router
 from alertgate.http.outbox import router as outbox_router
-from alertgate.http.webhooks import Receive, Scope, Send, WebhookOptions, Webhooks, source_of
+from alertgate.http.redaction import ASGIApp, RedactedResponses
+from alertgate.http.webhooks import (
+    Receive,
+    Scope,
+    Scrub,
+    Send,
+    WebhookOptions,
+    Webhooks,
+    source_of,
+)
+
+METRICS_PATH = "/metrics"
 
 
 class AlertgateApp:
     """Routes webhook requests to `Webhooks` and the rest (and lifespan) to FastAPI."""
 
-    def __init__(self, webhooks: Webhooks, api: FastAPI) -> None:
+    def __init__(self, webhooks: Webhooks, api: FastAPI, scrub: Scrub | None = None) -> None:
         self.webhooks = webhooks
         self.api = api
+        # Responses other than the webhooks' own are scrubbed of secrets on the way out, except
+        # /metrics: it holds only numbers and bounded labels, and scrubbing a short secret
+        # (say a token "1234") out of it would corrupt the exposition.
+        self._api: ASGIApp = RedactedResponses(api, scrub) if scrub else api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -27,11 +43,17 @@ class AlertgateApp:
             if source is not None:
                 await self.webhooks(scope, receive, send, source)
                 return
-        await self.api(scope, receive, send)
+            if scope["path"] == METRICS_PATH:
+                await self.api(scope, receive, send)
+                return
+        await self._api(scope, receive, send)
 
 
-def create_app(service: Service, options: WebhookOptions) -> AlertgateApp:
-    """Build the ASGI app; its lifespan starts and stops the engine."""
+def create_app(
+    service: Service, options: WebhookOptions, scrub: Scrub | None = None
+) -> AlertgateApp:
+    """Build the ASGI app; its lifespan starts and stops the engine. `scrub` removes
+    configured secrets from every response body that could quote them."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -46,4 +68,6 @@ def create_app(service: Service, options: WebhookOptions) -> AlertgateApp:
     api.state.token = options.token
     api.include_router(router)
     api.include_router(outbox_router)
-    return AlertgateApp(Webhooks(service.ingest, service.parsers, options), api)
+    api.include_router(metrics.router)
+    webhooks = Webhooks(service.ingest, service.parsers, options, service.parts.metrics, scrub)
+    return AlertgateApp(webhooks, api, scrub)

@@ -8,6 +8,7 @@ token, bounds the body, parses it with the source's pure parser, waits for the c
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ import structlog
 from alertgate.app.ingest import Accepted, Delivery
 from alertgate.domain.alert import Action
 from alertgate.domain.errors import PayloadError
-from alertgate.ports import SourceParser, StoreError
+from alertgate.ports import NO_METRICS, Metrics, SourceParser, StoreError
 
 log = structlog.get_logger(__name__)
 
@@ -26,6 +27,8 @@ Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 Ingest = Callable[[Delivery], Awaitable[list[Accepted]]]
+Scrub = Callable[[str], str]  # removes configured secrets from text that leaves the process
+UNKNOWN_SOURCE = "unknown"  # the metrics label for a path naming no source: bounded cardinality
 
 POC_PATH = "/coralogix/webhook"  # the proof of concept's path, kept for its users
 PREFIX = "/webhooks/"
@@ -69,14 +72,22 @@ class Webhooks:
     """The ASGI handler for every webhook path."""
 
     def __init__(
-        self, ingest: Ingest, parsers: Mapping[str, SourceParser], options: WebhookOptions
+        self,
+        ingest: Ingest,
+        parsers: Mapping[str, SourceParser],
+        options: WebhookOptions,
+        metrics: Metrics = NO_METRICS,
+        scrub: Scrub | None = None,
     ):
         self._ingest = ingest
+        self._metrics = metrics
+        self._scrub = scrub or _unchanged
         self._parsers = parsers
         self._token = options.token.encode() if options.token else None
         self._limit = options.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, source: str) -> None:
+        started = time.perf_counter()
         try:
             parser = self._check(scope, source)
             body = await self._body(scope, receive)
@@ -86,19 +97,36 @@ class Webhooks:
             accepted = await self._ingest(Delivery(events, body))
         except RejectedError as rejected:
             log.info("webhook.rejected", source=source, status=rejected.status, **rejected.body)
-            await _respond(send, rejected.status, rejected.body, rejected.headers)
+            await self._reject(send, source, rejected.status, rejected.body, rejected.headers)
             return
         except PayloadError as exc:
             problem = {"error": "invalid_payload", "field": exc.field, "message": str(exc)}
             log.info("webhook.rejected", source=source, status=400, **problem)
-            await _respond(send, 400, problem)
+            await self._reject(send, source, 400, problem)
             return
         except StoreError as exc:
             log.error("webhook.store_unavailable", source=source, error=str(exc))
             unavailable = {"error": "store_unavailable", "message": "could not store the event"}
-            await _respond(send, 503, unavailable, [(b"retry-after", b"5")])
+            await self._reject(send, source, 503, unavailable, [(b"retry-after", b"5")])
             return
         await _respond(send, *_answer(accepted))
+        for a in accepted:
+            self._metrics.event_received(source, a.action, a.duplicate)
+        self._metrics.request_ingested(source, time.perf_counter() - started)
+
+    async def _reject(
+        self,
+        send: Send,
+        source: str,
+        status: int,
+        body: Mapping[str, object],
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        """Answer an error; its text may quote the request, so secrets are scrubbed from it."""
+        label = source if source in self._parsers else UNKNOWN_SOURCE
+        self._metrics.request_rejected(label, str(body["error"]))
+        scrubbed = {k: self._scrub(v) if isinstance(v, str) else v for k, v in body.items()}
+        await _respond(send, status, scrubbed, headers)
 
     def _check(self, scope: Scope, source: str) -> SourceParser:
         if scope["method"] != "POST":
@@ -157,6 +185,10 @@ class Webhooks:
             field="body",
             limit=self._limit,
         )
+
+
+def _unchanged(text: str) -> str:
+    return text
 
 
 def _answer(accepted: list[Accepted]) -> tuple[int, dict[str, object]]:

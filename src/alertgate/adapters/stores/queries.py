@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from alertgate.ports import (
     NotificationRecord,
     Page,
     StoreError,
+    StoreStats,
     Timeline,
 )
 
@@ -74,6 +76,33 @@ class SqlQueries:
         counts.update({row["status"]: int(row["n"]) for row in self._rows(query)})
         return counts
 
+    def stats(self) -> StoreStats:
+        """Four small queries, each answered from an index (sent rows are never counted)."""
+        pending, dead = DeliveryStatus.PENDING, DeliveryStatus.DEAD
+        open_states = (State.HOLDING.value, State.ESCALATED.value)
+        by_status = select(outbox.c.status, func.count()).where(
+            outbox.c.status.in_((pending, dead))
+        )
+        by_state = select(incidents.c.state, func.count()).where(incidents.c.state.in_(open_states))
+        oldest = select(func.min(outbox.c.created_at)).where(outbox.c.status == pending)
+        newest = select(events.c.received_at).order_by(events.c.id.desc()).limit(1)
+        try:
+            with self.engine.connect() as conn:
+                outbox_counts = _counts(conn.execute(by_status.group_by(outbox.c.status)))
+                state_counts = _counts(conn.execute(by_state.group_by(incidents.c.state)))
+                oldest_at = conn.execute(oldest).scalar()
+                last_at = conn.execute(newest).scalar()
+        except DBAPIError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+        return StoreStats(
+            pending_notifications=outbox_counts.get(pending, 0),
+            dead_notifications=outbox_counts.get(dead, 0),
+            oldest_pending_at=oldest_at,
+            holding=state_counts.get(State.HOLDING.value, 0),
+            escalated=state_counts.get(State.ESCALATED.value, 0),
+            last_event_at=last_at,
+        )
+
     def _newest(self, table: Any, condition: Any) -> list[Any]:
         query = select(table).where(condition).order_by(table.c.id.desc()).limit(TIMELINE_LIMIT)
         return list(reversed(self._rows(query)))
@@ -84,6 +113,10 @@ class SqlQueries:
                 return list(conn.execute(query).mappings())
         except DBAPIError as exc:
             raise StoreError(f"database error: {exc.orig}") from exc
+
+
+def _counts(rows: Iterable[Any]) -> dict[str, int]:
+    return {str(key): int(count) for key, count in rows}
 
 
 def _encode_cursor(row: Any) -> str:

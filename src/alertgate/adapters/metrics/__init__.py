@@ -1,0 +1,1 @@
+"""Metrics backends: where the engine's counters are kept and how /metrics renders them."""
