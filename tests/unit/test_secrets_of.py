@@ -44,7 +44,7 @@ def test_a_short_webhook_token_is_warned_about() -> None:
 def test_the_values_of_a_secret_table_are_secrets_and_its_names_are_not() -> None:
     """A secret setting holding a table (extra webhook headers) or a list contributes each
     value, never the header names (redacting "Authorization" would blank ordinary logs)."""
-    from alertgate.bootstrap import secret_texts
+    from alertgate.bootstrap.secrets import secret_texts
 
     headers = {"Authorization": SecretStr("Bearer abc123"), "X-Key": SecretStr("k-456")}
     assert secret_texts(headers) == ["Bearer abc123", "k-456"]

@@ -1,0 +1,92 @@
+"""Opening the database: for serving (migrated), for the CLI beside a server (read-only),
+and describing its URL without the password."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+
+from alertgate.adapters.stores import engine as engines
+from alertgate.adapters.stores import migrate
+from alertgate.adapters.stores.queries import SqlQueries
+from alertgate.adapters.stores.sql import SqlStore
+from alertgate.config import Settings
+from alertgate.ports import IncidentQueries, Store
+
+
+def database_url_problem(settings: Settings) -> str | None:
+    """Why the database URL cannot be used, or None."""
+    try:
+        engines.parse_url(settings.database_url.get_secret_value())
+    except engines.UnsupportedDatabaseError as exc:
+        return f"ALERTGATE_DATABASE_URL (database.url): {exc}"
+    return None
+
+
+def display_database_url(url: str) -> str:
+    """The database URL with its password hidden."""
+    return engines.parse_url(url).render_as_string(hide_password=True)
+
+
+def open_database(settings: Settings, *, serving: bool = False) -> Engine:
+    """Connect and bring the schema up to date."""
+    url = settings.database_url.get_secret_value()
+    engine = engines.create(url, background_checkpoints=serving)
+    migrate.upgrade(engine)
+    return engine
+
+
+def outbox_access(settings: Settings) -> tuple[Store, IncidentQueries, Callable[[], None]]:
+    """The store and its read side for the CLI, and how to let go of the database."""
+    engine = open_database(settings)
+    return SqlStore(engine), SqlQueries(engine), engine.dispose
+
+
+class DatabaseNotReadyError(Exception):
+    """The database cannot be read: missing, unreachable, or at another schema revision."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSide:
+    """The store opened for reading only (the CLI beside a running server)."""
+
+    queries: IncidentQueries
+    engine: Engine
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_read_side(settings: Settings) -> ReadSide:
+    """Open the store to read it: nothing is created or migrated, so a wrong URL or a server
+    that never ran is reported instead of papered over with an empty database."""
+    url = engines.parse_url(settings.database_url.get_secret_value())
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        raise DatabaseNotReadyError(
+            f"no database at {url.database}: is ALERTGATE_DATABASE_URL the one `alertgate "
+            "serve` uses (a relative path is relative to the working directory)?"
+        )
+    engine = engines.create(settings.database_url.get_secret_value())
+    try:
+        current = migrate.current_revision(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise DatabaseNotReadyError(f"cannot read the database: {exc.orig}") from None
+    head = migrate.head_revision()
+    if current != head:
+        engine.dispose()
+        found = f"at schema revision {current}" if current else "without alertgate's tables"
+        raise DatabaseNotReadyError(
+            f"the database is {found}, this alertgate expects {head}: run `alertgate migrate` "
+            "(or use the alertgate version that the server runs)"
+        )
+    return ReadSide(SqlQueries(engine), engine)
+
+
+def schema_revision() -> str | None:
+    """The database schema revision this version of alertgate migrates to."""
+    return migrate.head_revision()

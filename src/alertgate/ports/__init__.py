@@ -1,0 +1,66 @@
+"""The ports: records the shell and the adapters exchange, the errors that cross them, and the
+Protocols adapters implement. Import from here; the submodules split them by kind."""
+
+from alertgate.ports.errors import (
+    ConcurrentUpdateError,
+    DeliveryError,
+    InvalidCursorError,
+    StoreError,
+)
+from alertgate.ports.protocols import (
+    NO_METRICS,
+    Clock,
+    IncidentQueries,
+    Metrics,
+    NoMetrics,
+    Notifier,
+    ProbedNotifier,
+    Runner,
+    SourceParser,
+    Store,
+    WriteTx,
+)
+from alertgate.ports.records import (
+    Changes,
+    DecisionRecord,
+    DeliveryOutcome,
+    DeliveryStatus,
+    EventRecord,
+    Intent,
+    Notification,
+    NotificationRecord,
+    Page,
+    Redrive,
+    StoreStats,
+    Timeline,
+)
+
+__all__ = [
+    "NO_METRICS",
+    "Changes",
+    "Clock",
+    "ConcurrentUpdateError",
+    "DecisionRecord",
+    "DeliveryError",
+    "DeliveryOutcome",
+    "DeliveryStatus",
+    "EventRecord",
+    "IncidentQueries",
+    "Intent",
+    "InvalidCursorError",
+    "Metrics",
+    "NoMetrics",
+    "Notification",
+    "NotificationRecord",
+    "Notifier",
+    "Page",
+    "ProbedNotifier",
+    "Redrive",
+    "Runner",
+    "SourceParser",
+    "Store",
+    "StoreError",
+    "StoreStats",
+    "Timeline",
+    "WriteTx",
+]
