@@ -19,8 +19,13 @@ from alertgate.ports import DecisionRecord, EventRecord, Notification, Notificat
 Row = Mapping[str, Any] | RowMapping
 
 
+def ms(moment: datetime | None) -> int | None:
+    """A time as the store keeps it: epoch milliseconds (the EpochMs column type, by hand)."""
+    return None if moment is None else (moment - EPOCH) // _MS
+
+
 def incident_row(incident: Incident) -> dict[str, Any]:
-    """The incidents-table row for an incident."""
+    """The incidents-table row for an incident, in plain values (times as epoch ms)."""
     return {
         "id": incident.id,
         "key": incident.key,
@@ -35,13 +40,13 @@ def incident_row(incident: Incident) -> dict[str, Any]:
         "description": incident.description,
         "labels": orjson.dumps(dict(incident.labels)).decode(),
         "reason": incident.reason.value,
-        "opened_at": incident.opened_at,
-        "triggered_at": incident.triggered_at,
-        "last_event_at": incident.last_event_at,
-        "deadline": incident.deadline,
-        "escalated_at": incident.escalated_at,
-        "resolved_at": incident.resolved_at,
-        "updated_at": updated_at(incident),
+        "opened_at": ms(incident.opened_at),
+        "triggered_at": ms(incident.triggered_at),
+        "last_event_at": ms(incident.last_event_at),
+        "deadline": ms(incident.deadline),
+        "escalated_at": ms(incident.escalated_at),
+        "resolved_at": ms(incident.resolved_at),
+        "updated_at": ms(updated_at(incident)),
     }
 
 
@@ -80,9 +85,7 @@ def incident_from(row: Row) -> Incident:
 
 def snapshot(incident: Incident) -> str:
     """The incident as JSON text, kept with a notification so it renders what was decided."""
-    row = {
-        k: _millis(v) if isinstance(v, datetime) else v for k, v in incident_row(incident).items()
-    }
+    row = incident_row(incident)
     row["labels"] = dict(incident.labels)
     return orjson.dumps(row).decode()
 
@@ -92,8 +95,7 @@ def from_snapshot(text: str) -> Incident:
     return incident_from(orjson.loads(text))
 
 
-def _millis(value: datetime) -> int:
-    return (value - EPOCH) // timedelta(milliseconds=1)
+_MS = timedelta(milliseconds=1)
 
 
 def when(value: datetime | float | int) -> datetime:

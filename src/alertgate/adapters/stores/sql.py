@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, bindparam, func, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from alertgate.adapters.stores import codec
-from alertgate.adapters.stores.bulk import BulkInsert
+from alertgate.adapters.stores.bulk import BulkInsert, CompareAndSet
 from alertgate.adapters.stores.engine import WRITE_OPTION, is_sqlite, is_unique_violation
 from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
 from alertgate.domain.incident import Incident
@@ -45,9 +45,7 @@ _INSERT_EVENTS = BulkInsert(events)
 _INSERT_INCIDENTS = BulkInsert(incidents)
 _INSERT_DECISIONS = BulkInsert(decisions)
 _INSERT_OUTBOX = BulkInsert(outbox)
-_UPDATE_INCIDENT = update(incidents).where(
-    incidents.c.id == bindparam("b_id"), incidents.c.version == bindparam("b_expected")
-)
+_UPDATE_INCIDENTS = CompareAndSet(incidents)
 _RECORD_DELIVERY = update(outbox).where(
     outbox.c.id == bindparam("b_id"), outbox.c.lease_owner == bindparam("b_owner")
 )
@@ -240,8 +238,7 @@ class _WriteTx:
             ]
             for row in rows:
                 del row["id"]
-            result = self.conn.execute(_UPDATE_INCIDENT, rows)
-            if result.rowcount != len(rows):
+            if _UPDATE_INCIDENTS(self.conn, rows) != len(rows):
                 raise ConcurrentUpdateError("an incident changed under this transaction")
         if changes.decisions:
             _INSERT_DECISIONS(self.conn, [_decision_row(d) for d in changes.decisions])
@@ -258,8 +255,8 @@ def _event_row(record: EventRecord) -> dict[str, Any]:
         "action": record.action.value,
         "episode": record.episode,
         "reason": record.reason.value,
-        "received_at": record.received_at,
-        "event_time": record.event_time,
+        "received_at": codec.ms(record.received_at),
+        "event_time": codec.ms(record.event_time),
         "payload": record.payload,
     }
 
@@ -268,7 +265,7 @@ def _decision_row(record: DecisionRecord) -> dict[str, Any]:
     return {
         "incident_id": record.incident_id,
         "episode": record.episode,
-        "decided_at": record.decided_at,
+        "decided_at": codec.ms(record.decided_at),
         "outcome": record.outcome.value,
         "reason": record.reason.value,
         "detail": record.detail,
@@ -287,6 +284,6 @@ def _intent_row(intent: Intent) -> dict[str, Any]:
         "snapshot": codec.snapshot(intent.incident),
         "status": DeliveryStatus.PENDING,
         "attempts": 0,
-        "created_at": intent.created_at,
-        "next_attempt_at": intent.created_at,
+        "created_at": codec.ms(intent.created_at),
+        "next_attempt_at": codec.ms(intent.created_at),
     }
