@@ -35,6 +35,7 @@ def serve(loaded: Loaded) -> int:
         access_log=False,
         log_config=None,
         server_header=False,
+        proxy_headers=False,  # nothing uses client addresses; skips a middleware per request
         timeout_graceful_shutdown=30,
         loop="uvloop",
         http="httptools",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol, TypeVar
@@ -77,6 +77,18 @@ class Store(Protocol):
 
     def record_deliveries(self, outcomes: Sequence[DeliveryOutcome]) -> None:
         """Record delivery outcomes for notifications still leased by their owner."""
+        ...
+
+    def exchange(
+        self,
+        outcomes: Sequence[DeliveryOutcome],
+        now: datetime,
+        wants: Mapping[Route, int],
+        owner: str,
+        lease_seconds: float,
+    ) -> list[Notification]:
+        """record_deliveries(outcomes), then claim up to wants[route] per route, in one
+        transaction."""
         ...
 
     def release_leases(self) -> int:
