@@ -47,7 +47,8 @@ def test_poc_trigger_then_resolve_is_held_then_self_resolved(
     assert (second.status_code, second.json()["status"]) == (200, "resolved")
     assert incident["incident"]["state"] == "resolved"
     assert [d["outcome"] for d in incident["decisions"]] == ["held", "self_resolved"]
-    assert '"kind":"self_resolved"' in log and '"route":"teams"' in log
+    assert '"kind":"self_resolved"' in log
+    assert '"route":"teams"' in log
     assert '"kind":"escalation"' not in log
 
 

@@ -182,7 +182,10 @@ def _answer(accepted: list[Accepted]) -> tuple[int, dict[str, object]]:
 
 
 async def _respond(
-    send: Send, status: int, body: Mapping[str, object], extra: list[tuple[bytes, bytes]] | None = None
+    send: Send,
+    status: int,
+    body: Mapping[str, object],
+    extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
     payload = orjson.dumps(body)
     headers = [
