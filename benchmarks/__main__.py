@@ -45,6 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--workdir", type=Path, help="scratch space (default bench-out/work)")
     parser.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     parser.add_argument(
+        "--update",
+        action="store_true",
+        help="keep the other benchmarks' results from the page's JSON (with --only)",
+    )
+    parser.add_argument(
         "--report-only", type=Path, metavar="JSON", help="rewrite the page from a results file"
     )
     return parser
@@ -71,6 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     workdir = args.workdir or ROOT / ("bench-out/quick-work" if quick else "bench-out/work")
     bench = Bench(sizes, tools, workdir, quick)
     results = _context(bench, argv)
+    if args.update and out.with_suffix(".json").exists():
+        _keep_others(results, json.loads(out.with_suffix(".json").read_text()), only)
     runners: dict[str, Callable[[Bench], Any]] = {
         "ingest": ingest.run,
         "holds": holds.run,
@@ -84,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except Exception as exc:  # one benchmark's crash must not lose the others' numbers
             bench.log(f"{name} crashed:\n{traceback.format_exc()}")
             results["errors"][name] = f"{type(exc).__name__}: {exc}"
+        results["ran_at"][name] = f"{results['generated_at']}, commit {results['commit']}"
         bench.log(f"{name} took {time.monotonic() - started:.0f} s")
     _finish(results, bench)
     _write(out, results)
@@ -91,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for database in workdir.rglob("*.db*"):
             database.unlink()
     bench.log(f"wrote {out}")
-    return 1 if results["errors"] else 0
+    return 1 if any(name in results["errors"] for name in only) else 0
 
 
 def _context(bench: Bench, argv: Sequence[str] | None) -> dict[str, Any]:
@@ -112,7 +120,20 @@ def _context(bench: Bench, argv: Sequence[str] | None) -> dict[str, Any]:
             "alertmanager": len(render(ALERTMANAGER, sample, "s1")),
         },
         "errors": {},
+        "ran_at": {},
     }
+
+
+def _keep_others(results: dict[str, Any], previous: dict[str, Any], only: list[str]) -> None:
+    """Carry the benchmarks not run now over from the previous results, saying when they ran."""
+    for name in BENCHMARKS:
+        if name in only or name not in previous:
+            continue
+        results[name] = previous[name]
+        when = f"{previous['generated_at']}, commit {previous['commit']}"
+        results["ran_at"][name] = previous.get("ran_at", {}).get(name, when)
+        if name in previous.get("errors", {}):
+            results["errors"][name] = previous["errors"][name]
 
 
 def _finish(results: dict[str, Any], bench: Bench) -> None:

@@ -6,10 +6,9 @@ from __future__ import annotations
 import shutil
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -66,7 +65,6 @@ class Bench:
     tools: Tools
     workdir: Path
     quick: bool
-    notes: list[str] = field(default_factory=list)
 
     def log(self, message: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
@@ -142,7 +140,3 @@ def pids_cpu(pids: list[int]) -> dict[int, float]:
         except (FileNotFoundError, ProcessLookupError):
             continue
     return found
-
-
-def run_id() -> str:
-    return uuid.uuid4().hex[:6]

@@ -152,7 +152,11 @@ def http_status(url: str, timeout: float = 1.0) -> int | None:
 
 
 def alertgate(
-    database_url: str, port: int, log_path: Path, env: Mapping[str, str] | None = None
+    database_url: str,
+    port: int,
+    log_path: Path,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 120.0,
 ) -> Service:
     """`alertgate serve` as a user runs it: its own defaults, JSON logs to a file."""
     argv = [sys.executable, "-m", "alertgate", "serve", "--port", str(port)]
@@ -162,7 +166,7 @@ def alertgate(
         **(env or {}),
     }
     url = f"http://127.0.0.1:{port}"
-    return spawn("alertgate", argv, url, "/ready", log_path, settings)
+    return spawn("alertgate", argv, url, "/ready", log_path, settings, timeout)
 
 
 def bare_asgi(port: int, log_path: Path) -> Service:

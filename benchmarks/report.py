@@ -47,6 +47,14 @@ def _header(r: Result) -> str:
         "do not edit by hand (the findings under *Profile* come from `benchmarks/findings.md`).",
         "What each number means and how it is taken is under *Method*.",
     ]
+    ran = r.get("ran_at", {})
+    if len(set(ran.values())) > 1:  # a page updated benchmark by benchmark (--update)
+        when = "; ".join(f"{name}: {at}" for name, at in ran.items())
+        lines += [
+            "",
+            f"Benchmarks from different runs ({when}); machine and versions below "
+            "are the latest run's.",
+        ]
     if r["mode"] == "quick":
         lines += [
             "",
@@ -113,6 +121,7 @@ def _ingest(r: Result) -> str:
     for system, name in SYSTEM_NAMES.items():
         valid = summary.valid_rounds(ingest, system)
         cpu = Spread.of([summary.cpu_us_per_request(x) for x in valid])
+        db = Spread.of([summary.db_cpu_us_per_request(x) for x in valid if x["db_cpu_s"]])
         rows.append(
             [
                 name,
@@ -120,6 +129,7 @@ def _ingest(r: Result) -> str:
                 _fmt(summary.spread(ingest, system, "p50_ms"), 1),
                 _fmt(summary.spread(ingest, system, "p99_ms"), 1),
                 _fmt(cpu),
+                _fmt(db) if db.n else "–",
                 _fmt(summary.ratio(ingest, system, "alertmanager"), 2, "×"),
                 _fmt(summary.ratio(ingest, system, "bare-asgi"), 2, "×"),
                 f"{len(valid)}/{sum(1 for x in ingest if x['system'] == system)}",
@@ -131,6 +141,7 @@ def _ingest(r: Result) -> str:
         "p50 ms",
         "p99 ms",
         "server CPU µs/request",
+        "PostgreSQL backends CPU µs/request",
         "× Alertmanager",
         "× bare ASGI",
         "valid rounds",
@@ -245,8 +256,10 @@ def _profile(r: Result) -> str:
         "## Profile\n\n"
         f"py-spy sampled `alertgate serve` (SQLite) {p['samples']:,} times while wrk loaded it "
         f"({p['throughput']:,.0f} requests/s). The event loop was idle (waiting in epoll) in "
-        f"{p['idle_samples'] / max(1, p['samples']):.0%} of the samples. Busy samples by part of "
-        "the path (the innermost frame decides):\n\n"
+        f"{p['idle_samples'] / max(1, p['samples']):.0%} of the samples. The others, called busy "
+        "below, are samples in which it worked or was blocked in a call (the commit's fsync, "
+        "say), which stalls every request alike. Busy samples by part of the path (the "
+        "innermost frame that belongs to a part decides):\n\n"
     )
     rows = [[part, f"{n / max(1, busy):.0%}"] for part, n in p["by_part"].items()]
     text += _table(["part", "share of busy samples"], rows)

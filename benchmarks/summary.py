@@ -40,6 +40,11 @@ def cpu_us_per_request(r: Result) -> float:
     return float(r["server_cpu_s"]) / r["requests"] * 1e6 if r["requests"] else math.nan
 
 
+def db_cpu_us_per_request(r: Result) -> float:
+    db = r["db_cpu_s"]
+    return float(db) / r["requests"] * 1e6 if db is not None and r["requests"] else math.nan
+
+
 def ratio(ingest: Sequence[Result], system: str, versus: str) -> Spread:
     """Throughput of `system` over `versus`: the ratio of medians, and the range of the ratios
     of the rounds in which both were measured (one run, turn by turn)."""
