@@ -100,7 +100,7 @@ def run(bench: Bench) -> HoldsResult:
     result.restart_ready_s = second.ready_s
     result.rss_idle_mb = idle / 1024
     result.rss_peak_mb = max(peak, idle) / 1024
-    result.commands = [" ".join(second.argv) + f"  # env ALERTGATE_HOLD_SECONDS={HOLD_SECONDS:g}"]
+    result.commands = [second.command_line]
     return result
 
 

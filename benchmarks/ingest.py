@@ -184,7 +184,7 @@ def _round(
         ready_s=max(s.ready_s for s in target.services),
     )
     rnd.checks["command"] = result.command
-    rnd.checks["servers"] = "\n".join(" ".join(s.argv) for s in target.services)
+    rnd.checks["servers"] = "\n".join(s.command_line for s in target.services)
     if result.failed:
         rnd.problems.append(f"{result.failed} requests failed: {result.errors}")
     if result.wrapped:

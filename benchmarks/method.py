@@ -53,7 +53,9 @@ def method_section(r: Result) -> str:
         "**Systems**, each started afresh for each round (new database, new Alertmanager), "
         "taking turns in an order that rotates from round to round:",
         "",
-        "- `alertgate serve` as shipped, default settings: a webhook is answered 2xx only "
+        "- `alertgate serve` as shipped, with default settings but for "
+        "`ALERTGATE_DATABASE_URL` (a fresh SQLite file, or a fresh PostgreSQL database, every "
+        "round) and `ALERTGATE_LOG_FORMAT=json`: a webhook is answered 2xx only "
         "after the transaction holding it commits; SQLite in WAL mode with "
         "`synchronous=FULL` (the WAL is synced at every commit); PostgreSQL with "
         f"`synchronous_commit={r.get('pg_synchronous_commit', 'unknown')}`. Its JSON log goes "

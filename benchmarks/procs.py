@@ -52,7 +52,13 @@ class Service:
     log_path: Path
     process: subprocess.Popen[bytes]
     started: float  # monotonic time of the spawn
+    settings: dict[str, str]  # the environment variables the harness set for it
     ready_s: float = 0.0  # spawn -> first good answer on the readiness URL
+
+    @property
+    def command_line(self) -> str:
+        """How to start it by hand: its settings, then its argv."""
+        return " ".join([*(f"{k}={v}" for k, v in self.settings.items()), *self.argv])
 
     @property
     def pid(self) -> int:
@@ -125,7 +131,7 @@ def _spawn(
         process = subprocess.Popen(
             list(argv), stdout=log, stderr=subprocess.STDOUT, env={**clean, **(env or {})}
         )
-    service = Service(name, list(argv), url, log_path, process, started)
+    service = Service(name, list(argv), url, log_path, process, started, dict(env or {}))
     deadline = started + timeout
     while time.monotonic() < deadline:
         code = process.poll()
