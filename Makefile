@@ -43,20 +43,20 @@ test-tools: install-dev              ## Debian's prometheus-alertmanager for tes
 	$(BIN)/python -m tests.support.alertmanager
 
 lint: install-dev
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/lint-imports
 
 format: install-dev
-	$(BIN)/ruff format src tests
-	$(BIN)/ruff check --fix src tests
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
 
 typecheck: install-dev
 	$(BIN)/mypy
 
 check: lint typecheck test           ## what a change must pass: ruff, import rules, mypy, tests
 
-bench: install-dev                   ## benchmarks; writes docs/benchmarks.md
+bench: install-dev                   ## benchmarks (minutes; installs wrk, Alertmanager); writes docs/benchmarks.md
 	$(BIN)/python -m benchmarks
 
 lock:                                ## re-pin constraints.txt from a fresh environment
