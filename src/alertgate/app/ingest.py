@@ -59,7 +59,8 @@ def apply_batch(
     alerts = [e for d in deliveries for e in d.events if e.action is not Action.TEST]
     loaded = tx.incidents_for_update({e.incident_id for e in alerts})
     queried = _candidate_keys(alerts, loaded, now, policy)
-    known = tx.known_delivery_keys(queried)
+    ids = {e.incident_id for e in alerts}
+    known = tx.known_delivery_keys(ids, queried)
     transcript = Transcript(loaded)
     results: list[list[Accepted]] = []
     for delivery in deliveries:
@@ -69,7 +70,7 @@ def apply_batch(
             episode = target_episode(current, event)
             key = delivery_key(event, episode)
             if key not in queried:  # only when an earlier event of the batch was a repeat
-                known |= tx.known_delivery_keys([key])
+                known |= tx.known_delivery_keys([event.incident_id], [key])
                 queried.add(key)
             if key in known or key in transcript.keys:
                 accepted.append(

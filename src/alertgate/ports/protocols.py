@@ -32,8 +32,8 @@ class WriteTx(Protocol):
         """Load and lock these incidents until the transaction ends."""
         ...
 
-    def known_delivery_keys(self, keys: Collection[str]) -> set[str]:
-        """Those of `keys` that are already in the event log."""
+    def known_delivery_keys(self, incident_ids: Collection[str], keys: Collection[str]) -> set[str]:
+        """Those of `keys` (delivery keys of events of these incidents) already in the log."""
         ...
 
     def claim_due_holds(self, now: datetime, limit: int) -> list[Incident]:

@@ -82,7 +82,7 @@ events = Table(
     "events",
     metadata,
     Column("id", RowId, primary_key=True, autoincrement=True),
-    Column("delivery_key", String(64), nullable=False, unique=True),
+    Column("delivery_key", String(64), nullable=False),
     Column("incident_id", String(16), nullable=False),
     Column("incident_key", Text, nullable=False),
     Column("source", String(64), nullable=False),
@@ -93,7 +93,11 @@ events = Table(
     Column("event_time", EpochMs),
     Column("payload", LargeBinary, nullable=False),
 )
-Index("ix_events_incident", events.c.incident_id, events.c.id)
+# One index serves both the dedup check and the timeline: delivery keys are unique by
+# themselves (they hash the incident key), and keying the index by incident first makes the
+# batch's lookups and inserts touch fewer pages than a separate unique key index would (one
+# random index page per new event less, measured in docs/benchmarks.md).
+Index("ux_events_incident_delivery", events.c.incident_id, events.c.delivery_key, unique=True)
 
 decisions = Table(
     "decisions",

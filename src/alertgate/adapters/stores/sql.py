@@ -38,8 +38,10 @@ _LOCK_INCIDENTS = (
     .order_by(incidents.c.id)
     .with_for_update()
 )
+# Searched through ux_events_incident_delivery (incident first); a row-value IN would scan.
 _KNOWN_KEYS = select(events.c.delivery_key).where(
-    events.c.delivery_key.in_(bindparam("keys", expanding=True))
+    events.c.incident_id.in_(bindparam("ids", expanding=True)),
+    events.c.delivery_key.in_(bindparam("keys", expanding=True)),
 )
 _INSERT_EVENTS = BulkInsert(events)
 _INSERT_INCIDENTS = BulkInsert(incidents)
@@ -246,11 +248,12 @@ class _WriteTx:
                 found[row["id"]] = codec.incident_from(row)
         return found
 
-    def known_delivery_keys(self, keys: Collection[str]) -> set[str]:
+    def known_delivery_keys(self, incident_ids: Collection[str], keys: Collection[str]) -> set[str]:
         known: set[str] = set()
+        ids = sorted(set(incident_ids))
         ordered = list(set(keys))
         for start in range(0, len(ordered), CHUNK):
-            chunk = {"keys": ordered[start : start + CHUNK]}
+            chunk = {"ids": ids, "keys": ordered[start : start + CHUNK]}
             known.update(self.conn.execute(_KNOWN_KEYS, chunk).scalars())
         return known
 

@@ -55,7 +55,7 @@ def upgrade() -> None:
     op.create_table(
         "events",
         sa.Column("id", RowId, primary_key=True, autoincrement=True),
-        sa.Column("delivery_key", sa.String(64), nullable=False, unique=True),
+        sa.Column("delivery_key", sa.String(64), nullable=False),
         sa.Column("incident_id", sa.String(16), nullable=False),
         sa.Column("incident_key", sa.Text, nullable=False),
         sa.Column("source", sa.String(64), nullable=False),
@@ -66,7 +66,9 @@ def upgrade() -> None:
         sa.Column("event_time", sa.BigInteger),
         sa.Column("payload", sa.LargeBinary, nullable=False),
     )
-    op.create_index("ix_events_incident", "events", ["incident_id", "id"])
+    op.create_index(
+        "ux_events_incident_delivery", "events", ["incident_id", "delivery_key"], unique=True
+    )
 
     op.create_table(
         "decisions",
