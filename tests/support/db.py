@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import create_engine, select
 
+from alertgate.adapters.stores.payloads import unpack
 from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
 
 
@@ -51,7 +52,7 @@ def snapshot(url: str) -> StoreSnapshot:
                     select(outbox.c.incident_id, outbox.c.kind, outbox.c.status, outbox.c.attempts)
                 )
             ]
-            payloads = [bytes(p) for p in conn.execute(select(events.c.payload)).scalars()]
+            payloads = [unpack(bytes(p)) for p in conn.execute(select(events.c.payload)).scalars()]
             states = {
                 r.id: r.state for r in conn.execute(select(incidents.c.id, incidents.c.state))
             }

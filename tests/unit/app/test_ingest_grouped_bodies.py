@@ -14,6 +14,7 @@ from sqlalchemy import Engine, event, select
 from alertgate.adapters.sources import alertmanager, coralogix
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores import migrate
+from alertgate.adapters.stores.payloads import unpack
 from alertgate.adapters.stores.schema import events
 from alertgate.adapters.stores.sql import SqlStore
 from alertgate.app.ingest import Accepted, Delivery, apply_batch
@@ -56,10 +57,12 @@ def test_each_alert_of_a_group_stores_its_own_part_not_the_whole_body(engine: En
     body = grouped(500)
     ingest(engine, body)
     with engine.connect() as conn:
-        payloads = conn.execute(select(events.c.payload)).scalars().all()
+        stored = conn.execute(select(events.c.payload)).scalars().all()
+    payloads = [unpack(p) for p in stored]
     assert len(payloads) == 500
     assert all(len(orjson.loads(p)["alerts"]) == 1 for p in payloads)
     assert sum(len(p) for p in payloads) < 2 * len(body)
+    assert sum(len(p) for p in stored) < len(body)  # and kept compressed
 
 
 def test_a_batch_costs_a_fixed_number_of_statements(engine: Engine) -> None:

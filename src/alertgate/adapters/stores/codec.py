@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from sqlalchemy import RowMapping
 
+from alertgate.adapters.stores import payloads
 from alertgate.adapters.stores.schema import EPOCH
 from alertgate.domain.alert import Action, Priority
 from alertgate.domain.decisions import NotificationKind, Outcome, Reason
@@ -120,7 +121,7 @@ def event_from(row: Row) -> EventRecord:
         received_at=row["received_at"],
         event_time=row["event_time"],
         reason=Reason(row["reason"]),
-        payload=bytes(row["payload"]),
+        payload=payloads.unpack(bytes(row["payload"])),
     )
 
 

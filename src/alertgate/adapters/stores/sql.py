@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, func, literal_column, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from alertgate.adapters.stores import codec
+from alertgate.adapters.stores import codec, payloads
 from alertgate.adapters.stores.bulk import BulkInsert, CompareAndSet
 from alertgate.adapters.stores.engine import WRITE_OPTION, is_sqlite, is_unique_violation
 from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
@@ -298,7 +298,7 @@ def _event_row(record: EventRecord) -> dict[str, Any]:
         "reason": record.reason.value,
         "received_at": codec.ms(record.received_at),
         "event_time": codec.ms(record.event_time),
-        "payload": record.payload,
+        "payload": payloads.pack(record.payload),
     }
 
 
