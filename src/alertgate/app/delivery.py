@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
-from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -67,17 +66,6 @@ class DeliverySettings:
 
 
 @dataclass(slots=True)
-class DeliveryStats:
-    """Counters since start (for logs and metrics): sent by channel, failures by channel and
-    reason, dead letters by route, fallbacks taken."""
-
-    sent: Counter[str] = field(default_factory=Counter)
-    failed: Counter[tuple[str, str]] = field(default_factory=Counter)
-    dead: Counter[str] = field(default_factory=Counter)
-    fallbacks: Counter[tuple[str, str]] = field(default_factory=Counter)
-
-
-@dataclass(slots=True)
 class _Attempt:
     """What happened while one notification went down its route's channels."""
 
@@ -117,7 +105,6 @@ class Dispatcher:
         self._outcomes: list[DeliveryOutcome] = []
         self._wake = asyncio.Event()
         self._closed = False
-        self.stats = DeliveryStats()
 
     def nudge(self) -> None:
         """New notifications were committed."""
@@ -205,7 +192,6 @@ class Dispatcher:
         except TimeoutError:
             attempt.error = DeliveryError("timeout", "send timed out", retryable=True)
         if attempt.error is None:
-            self.stats.sent[attempt.channel] += 1
             note = "; ".join(attempt.notes) or None
             outcome = DeliveryOutcome(
                 notification.id,
@@ -242,11 +228,12 @@ class Dispatcher:
             except Exception as exc:
                 log.exception("delivery.notifier_crashed", channel=notifier.channel)
                 attempt.error = DeliveryError("internal_error", repr(exc), retryable=True)
-            self.stats.failed[(notifier.channel, attempt.error.reason)] += 1
             if attempt.error.retryable or index + 1 == len(chain):
                 return
             fallback = chain[index + 1].channel
-            self.stats.fallbacks[(notifier.channel, fallback)] += 1
+            self._metrics.delivery_attempted(
+                notifier.channel, notification.kind, DeliveryStatus.FELL_BACK, attempt.error.reason
+            )
             attempt.notes.append(f"{notifier.channel}: {attempt.error.reason}: {attempt.error}")
             log.warning(
                 "notification.fallback",
@@ -268,8 +255,6 @@ class Dispatcher:
             if retry_at is None:
                 error += f" (gave up: retried for longer than {self._retry.max_age})"
         status = DeliveryStatus.PENDING if retry_at else DeliveryStatus.DEAD
-        if status == DeliveryStatus.DEAD:
-            self.stats.dead[notification.route.value] += 1
         self._metrics.delivery_attempted(attempt.channel, notification.kind, status, exc.reason)
         return DeliveryOutcome(
             notification.id, self._owner, now, attempt.channel, status, error, retry_at
@@ -292,11 +277,9 @@ class Dispatcher:
                 "notification.retry", error=outcome.error, retry_at=str(outcome.retry_at), **fields
             )
         else:
-            dead = self.stats.dead[notification.route.value]
             log.error(
                 "notification.dead_lettered",
                 error=outcome.error,
-                dead_letters_since_start=dead,
                 hint="fix the cause, then: alertgate outbox retry --all-dead",
                 **fields,
             )

@@ -207,7 +207,8 @@ class Metrics(Protocol):
     def delivery_attempted(
         self, channel: str, kind: NotificationKind, status: str, reason: str | None
     ) -> None:
-        """A delivery attempt ended: DeliveryStatus.SENT, .PENDING (will retry) or .DEAD."""
+        """A delivery attempt on one channel ended: DeliveryStatus.SENT, .PENDING (will retry),
+        .DEAD, or .FELL_BACK (failed for good there; the route's next channel is tried)."""
         ...
 
     def exposition(self, stats: StoreStats | None) -> bytes:

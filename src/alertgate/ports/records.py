@@ -61,6 +61,9 @@ class DeliveryStatus:
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+    # Not a row state: an attempt result the metrics count (failed for good on one channel,
+    # and the next channel of the route was tried).
+    FELL_BACK = "fell_back"
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,11 @@ PREFIX = "alertgate"
 HOLD_BUCKETS = (15, 30, 60, 120, 180, 300, 450, 600, 900, 1200, 1800, 3600, 7200, 21600, 86400)
 # A webhook is answered after its group commit: a few ms on SQLite, more on a remote PostgreSQL.
 INGEST_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
-_FAILED = {DeliveryStatus.PENDING: "retry", DeliveryStatus.DEAD: "dead"}
+_FAILED = {
+    DeliveryStatus.PENDING: "retry",
+    DeliveryStatus.DEAD: "dead",
+    DeliveryStatus.FELL_BACK: "fallback",
+}
 
 
 class PrometheusMetrics:
