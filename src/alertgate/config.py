@@ -267,6 +267,16 @@ SPECS: tuple[Spec, ...] = (
         "auto (JSON unless on a terminal), json or console",
     ),
 )
+# Settings given as durations ("90s", "10m", 600) and kept as seconds.
+DURATION_FIELDS = frozenset(
+    {
+        "hold_seconds",
+        "no_resolve_after",
+        "delivery_max_age",
+        "delivery_backoff_first",
+        "delivery_backoff_max",
+    }
+)
 SPEC_BY_FIELD = {s.field: s for s in SPECS}
 HOLD_PRIORITY_ENV = {p: f"ALERTGATE_HOLD_SECONDS_{p.value}" for p in Priority}
 HOLD_PRIORITY_KEY = "hold.priority"

@@ -13,6 +13,7 @@ from dotenv import dotenv_values
 from pydantic import ValidationError
 
 from alertgate.config import (
+    DURATION_FIELDS,
     HOLD_PRIORITY_ENV,
     HOLD_PRIORITY_KEY,
     SPEC_BY_FIELD,
@@ -23,13 +24,6 @@ from alertgate.config_tables import TABLE_KEYS, table_problem
 from alertgate.domain.alert import Priority
 from alertgate.domain.durations import parse_duration
 
-_DURATIONS = {
-    "hold_seconds",
-    "no_resolve_after",
-    "delivery_max_age",
-    "delivery_backoff_first",
-    "delivery_backoff_max",
-}
 _KNOWN_ENV = {s.env for s in SPECS} | set(HOLD_PRIORITY_ENV.values()) | {"ALERTGATE_CONFIG"}
 # Variables of ours that are read elsewhere (tests, tools), not settings.
 _OTHER_ENV_PREFIXES = ("ALERTGATE_TEST_", "ALERTGATE_BENCH_")
@@ -165,7 +159,7 @@ def _flatten(table: Mapping[str, Any], prefix: str = "") -> list[tuple[str, obje
 
 def _convert(raw: dict[str, object], problems: list[str]) -> dict[str, object]:
     values = dict(raw)
-    for name in _DURATIONS & values.keys():
+    for name in DURATION_FIELDS & values.keys():
         values[name] = _seconds(SPEC_BY_FIELD[name].env, values[name], problems)
     holds = values.get("hold_by_priority")
     if isinstance(holds, dict):

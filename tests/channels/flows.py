@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import TypeVar
 
 import httpx
@@ -12,6 +10,7 @@ from tests.emulators import microsoft as ms
 from tests.emulators.https import LoopbackCA
 from tests.emulators.smtp import PASSWORD, USERNAME, SmtpEmulator
 from tests.emulators.teams import workflow_url
+from tests.support.polling import wait_for
 
 T = TypeVar("T")
 SYSTEM_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -96,18 +95,6 @@ def post(
     return response
 
 
-def wait_for(probe: Callable[[], T], timeout: float = 30.0, what: str = "condition") -> T:
-    """Poll until `probe()` is truthy (generous deadline: the machine is shared)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.05)
-
-
 def outbox(base_url: str, status: str | None = None) -> dict[str, object]:
     params: dict[str, str | int] = {"limit": 1000}
     if status:
@@ -116,3 +103,6 @@ def outbox(base_url: str, status: str | None = None) -> dict[str, object]:
     assert response.status_code == 200, response.text
     result: dict[str, object] = response.json()
     return result
+
+
+__all__ = ["wait_for"]  # the channel tests poll through flows.wait_for

@@ -9,7 +9,7 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_for(probe: Callable[[], T], what: str, timeout: float = 20.0) -> T:
+def wait_for(probe: Callable[[], T], what: str = "condition", timeout: float = 30.0) -> T:
     """Call `probe` until it returns something truthy; fail naming `what` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:

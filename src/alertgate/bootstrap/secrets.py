@@ -7,6 +7,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import SecretStr
 
+from alertgate.adapters.notifiers._http import is_secret_param
 from alertgate.config import SPECS, Settings
 
 
@@ -38,23 +39,6 @@ def secret_texts(value: object) -> list[str]:
     return [str(value)]
 
 
-# Query parameters that carry credentials in the URLs people configure (a Workflows URL's sig).
-_SECRET_PARAMS = frozenset(
-    {
-        "sig",
-        "signature",
-        "token",
-        "key",
-        "apikey",
-        "api_key",
-        "api-key",
-        "code",
-        "secret",
-        "password",
-    }
-)
-
-
 def url_secrets(text: str) -> list[str]:
     """The password and the credential query parameters of a URL, each a secret by itself."""
     parts = urlsplit(text)
@@ -62,4 +46,4 @@ def url_secrets(text: str) -> list[str]:
         return []
     found = [unquote(parts.password)] if parts.password else []
     params = parse_qsl(parts.query, keep_blank_values=False)
-    return found + [v for k, v in params if k.lower() in _SECRET_PARAMS]
+    return found + [v for k, v in params if is_secret_param(k)]

@@ -7,19 +7,12 @@ import sys
 from datetime import timedelta
 
 from alertgate import bootstrap
-from alertgate.config import SPECS, Settings
+from alertgate.config import DURATION_FIELDS, SPECS, Settings
 from alertgate.config_sources import Loaded
 from alertgate.domain.durations import format_duration
 from alertgate.domain.no_resolve import NoResolveRule
 
 NOT_SET = "(not set)"
-_DURATIONS = {
-    "hold_seconds",
-    "no_resolve_after",
-    "delivery_max_age",
-    "delivery_backoff_first",
-    "delivery_backoff_max",
-}
 
 
 def _seconds(value: float) -> str:
@@ -37,7 +30,7 @@ def masked(settings: Settings, field: str) -> str:
         return re.sub(r"([?&]sig=)[^&]*", r"\1***", value.get_secret_value())
     if field == "notify_webhook_headers":
         return ", ".join(f"{name}: ***" for name in value) if value else NOT_SET
-    if field in _DURATIONS:
+    if field in DURATION_FIELDS:
         return _seconds(value)
     if hasattr(value, "get_secret_value"):
         return "*** (set)"

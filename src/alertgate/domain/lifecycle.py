@@ -143,29 +143,41 @@ def ignore_trigger(
     return _record(current, Reason.DUPLICATE_TRIGGER, f"episode {current.episode} is already open")
 
 
-def resolve_in_hold(
-    incident: Incident | None, event: Event, now: datetime, policy: Policy
+def _resolved(
+    current: Incident,
+    now: datetime,
+    outcome: Outcome,
+    reason: Reason,
+    kind: NotificationKind,
+    detail: str,
 ) -> Transition:
-    """A resolve inside the hold: it fixed itself; tell the team's channel, page nobody."""
-    current = _current(incident)
+    """The episode is over: state, timestamps, the decision and its one notification."""
     resolved = replace(
         current,
         state=State.RESOLVED,
         version=current.version + 1,
         resolved_at=now,
         last_event_at=now,
+        # Its hold (or, for an alert declared never to resolve, its close timer) is moot now.
         deadline=None,
-        reason=Reason.RESOLVED_IN_HOLD,
+        reason=reason,
     )
-    detail = (
-        f"resolved on its own after {format_duration(now - current.opened_at)}, inside the hold"
-    )
-    return Transition(
-        resolved,
-        (
-            Decision(Outcome.SELF_RESOLVED, Reason.RESOLVED_IN_HOLD, detail),
-            Notify(NotificationKind.SELF_RESOLVED, Reason.RESOLVED_IN_HOLD),
-        ),
+    return Transition(resolved, (Decision(outcome, reason, detail), Notify(kind, reason)))
+
+
+def resolve_in_hold(
+    incident: Incident | None, event: Event, now: datetime, policy: Policy
+) -> Transition:
+    """A resolve inside the hold: it fixed itself; tell the team's channel, page nobody."""
+    current = _current(incident)
+    took = format_duration(now - current.opened_at)
+    return _resolved(
+        current,
+        now,
+        Outcome.SELF_RESOLVED,
+        Reason.RESOLVED_IN_HOLD,
+        NotificationKind.SELF_RESOLVED,
+        f"resolved on its own after {took}, inside the hold",
     )
 
 
@@ -261,22 +273,13 @@ def resolve_escalated(
 ) -> Transition:
     """A resolve after an escalation: one follow-up to the people who were paged."""
     current = _current(incident)
-    resolved = replace(
+    return _resolved(
         current,
-        state=State.RESOLVED,
-        version=current.version + 1,
-        resolved_at=now,
-        last_event_at=now,
-        deadline=None,  # an alert declared never to resolve did resolve: its close timer goes
-        reason=Reason.RESOLVED_AFTER_ESCALATION,
-    )
-    detail = f"resolved {format_duration(now - current.opened_at)} after it triggered"
-    return Transition(
-        resolved,
-        (
-            Decision(Outcome.RESOLVED_AFTER_ESCALATION, Reason.RESOLVED_AFTER_ESCALATION, detail),
-            Notify(NotificationKind.RESOLUTION, Reason.RESOLVED_AFTER_ESCALATION),
-        ),
+        now,
+        Outcome.RESOLVED_AFTER_ESCALATION,
+        Reason.RESOLVED_AFTER_ESCALATION,
+        NotificationKind.RESOLUTION,
+        f"resolved {format_duration(now - current.opened_at)} after it triggered",
     )
 
 

@@ -24,6 +24,11 @@ BODY_EXCERPT = 300  # characters of an error body kept in the message
 _SECRET_PARAMS = re.compile(r"^(sig|signature|token|key|api[-_]?key|code|secret|password)$", re.I)
 
 
+def is_secret_param(name: str) -> bool:
+    """True for query parameters that carry credentials in URLs people configure (`sig`)."""
+    return bool(_SECRET_PARAMS.match(name))
+
+
 class Failure(enum.StrEnum):
     """Bounded failure reasons: safe as metric labels and for grouping in `outbox list`."""
 
