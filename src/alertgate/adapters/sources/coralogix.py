@@ -151,7 +151,7 @@ def _identity(fields: Fields, groups: list[tuple[str, str]]) -> str:
         base = f"alert_id={alert_id}"
     if not groups and (instance := fields.text("instanceid")) is not None:
         groups = [("instance_id", instance)]
-    suffix = ",".join(f"{k}={v}" for k, v in sorted(groups))
+    suffix = ",".join([f"{k}={v}" for k, v in sorted(groups)]) if groups else ""
     identity = f"{base}|{suffix}" if suffix else base
     if len(identity) > MAX_IDENTITY:
         raise PayloadError("alertUniqueIdentifier", f"identity longer than {MAX_IDENTITY} chars")
@@ -159,13 +159,13 @@ def _identity(fields: Fields, groups: list[tuple[str, str]]) -> str:
 
 
 def _instance(fields: Fields, groups: list[tuple[str, str]]) -> str | None:
+    if not groups:
+        return fields.text("instanceid") or fields.soft_text("computer", "computername")
     for wanted in _INSTANCE_KEYS:
         for key, value in groups:
             if wanted in norm(key):
                 return value
-    if groups:
-        return " / ".join(v for _, v in groups)
-    return fields.text("instanceid") or fields.soft_text("computer", "computername")
+    return " / ".join(v for _, v in groups)
 
 
 def _priority(fields: Fields) -> Priority | None:

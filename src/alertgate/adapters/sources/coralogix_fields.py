@@ -188,11 +188,12 @@ class Fields:
 
     def raw(self, *names: str) -> tuple[str, object] | None:
         """The first present value under any of the names, with its path (for errors)."""
-        values = self._values
-        for place in self._layout.places(names):
+        values, layout = self._values, self._layout
+        places = layout.memo.get(names)
+        for place in layout.places(names) if places is None else places:
             value = values[place]
             if not is_absent(value):
-                return self._layout.path(place), value
+                return layout.path(place), value
         return None
 
     def path(self, *names: str) -> str:
