@@ -240,6 +240,8 @@ class Fields:
         return found
 
     def _text(self, places: tuple[int, ...], soft: bool) -> str | None:
+        """The first present value at the positions as text; `soft`: a non-scalar one reads as
+        absent, else it is refused naming its path."""
         values = self._values
         if len(places) == 1:  # the common case, one key holding a string, in fewer steps
             value = values[places[0]]
