@@ -74,7 +74,7 @@ def present_str(value: str) -> str | None:
     """text() of a string: None when is_absent(), else present_text().
 
     One pass instead of two, for parsers that read many strings per body; it follows
-    is_absent() branch for branch (test_payload.py holds the two equal).
+    is_absent() branch for branch (test_source_payload.py holds the two equal).
     """
     if not value:
         return None
