@@ -28,7 +28,7 @@ class Sizes:
     duration_s: float = 10.0
     warmup_s: float = 2.0
     connections: int = 32
-    plan_rate: int = 20_000  # plan items per second of load: more than any server here takes
+    plan_rate: int = 60_000  # plan items per second of load: more than any server here takes
     holds: int = 1_000_000
     holds_due: int = 10_000
     holds_lead_s: float = 10.0  # at least this long from the restart to the due holds' deadline
