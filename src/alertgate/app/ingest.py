@@ -25,6 +25,12 @@ from alertgate.ports import Clock, ConcurrentUpdateError, EventRecord, Runner, S
 log = structlog.get_logger(__name__)
 
 MAX_ATTEMPTS = 5  # a batch that loses a race with another replica is simply run again
+# Under load, wait this long before committing so that requests in flight join the batch
+# (PostgreSQL's commit_delay idea): on a mixed load with 32 senders, 0.5 ms took batches from
+# ~12 to ~30 requests and throughput up ~20%, with less CPU per request (docs/benchmarks.md).
+GROUP_COMMIT_DELAY = 0.0005
+# "Under load": the previous commit ended this recently. An idle engine commits at once.
+BUSY_WITHIN = 0.005
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +161,7 @@ class Ingestor:
         self._queue: list[tuple[Delivery, asyncio.Future[list[Accepted]]]] = []
         self._wake = asyncio.Event()
         self._closed = False
+        self._last_commit = float("-inf")
 
     async def submit(self, delivery: Delivery) -> list[Accepted]:
         """Store a delivery; returns once it is committed (raises StoreError if it cannot be)."""
@@ -171,9 +178,16 @@ class Ingestor:
             if not self._queue:
                 self._wake.clear()
                 await self._wake.wait()
+                if self._loop_time() - self._last_commit < BUSY_WITHIN:
+                    await asyncio.sleep(GROUP_COMMIT_DELAY)
                 continue
             taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             await self._commit(taken)
+            self._last_commit = self._loop_time()
+
+    @staticmethod
+    def _loop_time() -> float:
+        return asyncio.get_running_loop().time()
 
     async def close(self) -> None:
         """Stop taking deliveries; run() returns once the queued ones are committed."""
