@@ -29,7 +29,6 @@ def test_a_body_stored_before_compression_reads_as_it_was() -> None:
     assert unpack(b'{"alert_id": "x"}') == b'{"alert_id": "x"}'
 
 
-
 # tests/fixtures/coralogix/poc_triggered.json as the release before Zstandard stored it
 # (format byte 0x01: deflate against dictionary v1), kept verbatim.
 _STORED_AS_DEFLATE = bytes.fromhex(
