@@ -20,7 +20,16 @@ from alertgate.domain.decisions import Reason
 from alertgate.domain.incident import Incident, State
 from alertgate.domain.lifecycle import step, target_episode
 from alertgate.domain.policy import Policy
-from alertgate.ports import Clock, ConcurrentUpdateError, EventRecord, Runner, Store, WriteTx
+from alertgate.ports import (
+    Clock,
+    ConcurrentUpdateError,
+    EventRecord,
+    Runner,
+    Store,
+    StoreError,
+    StoreRefusedError,
+    WriteTx,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -198,16 +207,33 @@ class Ingestor:
         deliveries = [d for d, _ in taken]
         try:
             results, transcript = await self._runner.run(self._write, deliveries)
-        except Exception as exc:
-            for _, future in taken:
-                if not future.done():
-                    future.set_exception(exc)
+        except StoreError as exc:
+            if len(taken) > 1 and isinstance(exc, StoreRefusedError):
+                await self._one_by_one(taken)  # one delivery's value must not fail the rest
+                return
+            _fail(taken, exc)
             log.error("ingest.commit_failed", deliveries=len(taken), error=str(exc))
+            return
+        except Exception as exc:  # a bug one body triggers: it must not fail the others
+            if len(taken) > 1:
+                await self._one_by_one(taken)
+                return
+            _fail(taken, exc)
+            log.exception("ingest.failed", deliveries=1)
             return
         for (_, future), accepted in zip(taken, results, strict=True):
             if not future.done():
                 future.set_result(accepted)
         self._on_commit(transcript)
+
+    async def _one_by_one(
+        self, taken: list[tuple[Delivery, asyncio.Future[list[Accepted]]]]
+    ) -> None:
+        """Commit each delivery of a failed batch on its own: only those that fail by
+        themselves are refused."""
+        log.warning("ingest.batch_isolated", deliveries=len(taken))
+        for one in taken:
+            await self._commit([one])
 
     def _write(self, deliveries: list[Delivery]) -> tuple[list[list[Accepted]], Transcript]:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -219,3 +245,9 @@ class Ingestor:
                 if attempt == MAX_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+
+def _fail(taken: list[tuple[Delivery, asyncio.Future[list[Accepted]]]], exc: Exception) -> None:
+    for _, future in taken:
+        if not future.done():
+            future.set_exception(exc)

@@ -19,7 +19,7 @@ import structlog
 from alertgate.app.ingest import Accepted, Delivery
 from alertgate.domain.alert import Action
 from alertgate.domain.errors import PayloadError
-from alertgate.ports import NO_METRICS, Metrics, SourceParser, StoreError
+from alertgate.ports import NO_METRICS, Metrics, SourceParser, StoreError, StoreRefusedError
 
 log = structlog.get_logger(__name__)
 
@@ -103,6 +103,15 @@ class Webhooks:
             problem = {"error": "invalid_payload", "field": exc.field, "message": str(exc)}
             log.info("webhook.rejected", source=source, status=400, **problem)
             await self._reject(send, source, 400, problem)
+            return
+        except StoreRefusedError as exc:
+            # The same body would fail again: a 5xx would have the sender retry it forever.
+            problem = {
+                "error": "unstorable_payload",
+                "message": f"the database cannot store a value of this body: {exc}",
+            }
+            log.warning("webhook.rejected", source=source, status=422, **problem)
+            await self._reject(send, source, 422, problem)
             return
         except StoreError as exc:
             log.error("webhook.store_unavailable", source=source, error=str(exc))

@@ -6,6 +6,7 @@ from alertgate.ports.errors import (
     DeliveryError,
     InvalidCursorError,
     StoreError,
+    StoreRefusedError,
 )
 from alertgate.ports.protocols import (
     NO_METRICS,
@@ -60,6 +61,7 @@ __all__ = [
     "SourceParser",
     "Store",
     "StoreError",
+    "StoreRefusedError",
     "StoreStats",
     "Timeline",
     "WriteTx",

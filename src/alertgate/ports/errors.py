@@ -7,6 +7,11 @@ class StoreError(Exception):
     """The store could not do what was asked (unreachable, or a transaction failed)."""
 
 
+class StoreRefusedError(StoreError):
+    """The database refused a value of this transaction (a text it cannot hold, say): the
+    same transaction would fail again, whatever the database's health."""
+
+
 class ConcurrentUpdateError(StoreError):
     """Another writer changed or created the same incident first; retry the transaction."""
 

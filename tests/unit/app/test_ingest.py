@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from alertgate.app.runtime import InlineRunner
 from alertgate.app.transcript import Transcript
 from alertgate.domain.decisions import Reason
 from alertgate.domain.incident import State
-from alertgate.ports import StoreError
+from alertgate.ports import StoreError, StoreRefusedError
 from tests.conftest import FIXTURES
 from tests.unit.domain.factories import POLICY, T0
 
@@ -160,3 +160,56 @@ def test_a_failed_commit_fails_every_waiting_request(tmp_path: Path) -> None:
 class _Clock:
     def now(self):
         return T0
+
+
+class RefusingStore(SqlStore):
+    """Refuses every transaction that holds the poison alert, as PostgreSQL refuses a NUL."""
+
+    def __init__(self, engine, poison: str) -> None:
+        super().__init__(engine)
+        self.poison = poison
+        self.attempts = 0
+
+    def write(self) -> AbstractContextManager[_WriteTx]:
+        self.attempts += 1
+        return self._refusing(super().write())
+
+    @contextmanager
+    def _refusing(self, inner: AbstractContextManager[_WriteTx]) -> Iterator[_WriteTx]:
+        with inner as tx:
+            original = tx.apply
+
+            def apply(changes):
+                if any(self.poison in e.incident_key for e in changes.events):
+                    raise StoreRefusedError("the database refused a value")
+                original(changes)
+
+            tx.apply = apply  # type: ignore[method-assign]
+            yield tx
+
+
+def test_a_value_the_database_refuses_fails_only_its_own_request(tmp_path: Path) -> None:
+    """One body the database cannot store does not fail the others of its group commit: they
+    are committed one by one, and only the poison one is refused."""
+    engine = engines.create(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate.upgrade(engine)
+    store = RefusingStore(engine, poison="poison")
+
+    async def main() -> list[object]:
+        ingestor = Ingestor(store, InlineRunner(), _Clock(), POLICY, lambda t: None)
+        runner = asyncio.create_task(ingestor.run())
+        names = [f"a{n}" for n in range(10)] + ["poison"]
+        bodies = [f'{{"alert_id": "{n}", "alert_action": "trigger"}}'.encode() for n in names]
+        results: list[object] = await asyncio.gather(
+            *(ingestor.submit(Delivery(parse(b), b)) for b in bodies), return_exceptions=True
+        )
+        await ingestor.close()
+        await runner
+        return results
+
+    results = asyncio.run(main())
+    assert isinstance(results[-1], StoreRefusedError)
+    assert all(isinstance(r, list) and not r[0].duplicate for r in results[:-1])
+    assert count(store, events) == 10
+    assert store.attempts > 2  # the batch failed together, then went one by one
+    engine.dispose()

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, Engine, bindparam, func, literal_column, select, text, update
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from alertgate.adapters.stores import codec, payloads
 from alertgate.adapters.stores.bulk import BulkInsert, CompareAndSet
@@ -27,6 +27,7 @@ from alertgate.ports import (
     Notification,
     Redrive,
     StoreError,
+    StoreRefusedError,
 )
 
 CHUNK = 500  # ids per IN (...) list
@@ -77,7 +78,9 @@ class SqlStore:
         except IntegrityError as exc:
             if is_unique_violation(exc):
                 raise ConcurrentUpdateError("another writer stored the same row first") from exc
-            raise StoreError(f"integrity error: {exc.orig}") from exc
+            raise StoreRefusedError(f"integrity error: {exc.orig}") from exc
+        except DataError as exc:
+            raise StoreRefusedError(f"the database refused a value: {exc.orig}") from exc
         except DBAPIError as exc:
             raise StoreError(f"database error: {exc.orig}") from exc
 
