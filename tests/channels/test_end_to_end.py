@@ -15,6 +15,7 @@ from tests.emulators.receiver import WebhookReceiver
 from tests.emulators.smtp import SmtpEmulator
 from tests.emulators.teams import TeamsEmulator
 from tests.support.server import ServerProcess
+from tests.support.sources import FIXTURES
 
 pytestmark = pytest.mark.slow
 TeamsServer = tuple[TeamsEmulator, ThreadedServer]
@@ -60,6 +61,34 @@ def test_self_resolved_alert_reaches_teams_as_card_and_poc_fields(
     ]
     assert sent[0]["channel"] == "teams"  # type: ignore[index]
     assert "emulator-signature" not in log  # the sig= secret never reaches the log
+
+
+def test_an_alert_that_never_resolves_reaches_teams_as_an_information_notice(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, teams_server: TeamsServer
+) -> None:
+    """A Coralogix new-value alert (it never sends a resolve) under no_resolve mode `inform`:
+    one blue card says when its episode was closed, never "Resolved after", and the PoC flow
+    reads alert_action TRIGGERED (it fired; nothing resolved it)."""
+    teams, server_ = teams_server
+    env = flows.base_env(
+        test_ca, ALERTGATE_NO_RESOLVE_MODE="inform", **flows.teams_env(server_.base)
+    )
+    body = (FIXTURES / "coralogix-nc" / "new_value_triggered.json").read_bytes()
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        response = httpx.post(f"{server.url}/webhooks/coralogix-nc", content=body, timeout=30)
+        assert response.status_code == 202, response.text
+        flows.wait_for(lambda: teams.posts, what="the information notice")
+    (post,) = teams.posts
+    assert post.run_status == "Succeeded"
+    assert post.body["alert_action"] == "TRIGGERED"
+    assert post.body["alert_name"] == "Login from a new country"
+    card = teams.cards[0]
+    assert card["body"][0]["color"] == "Accent"
+    assert card["body"][0]["text"].startswith("FIRED (never resolves; nobody paged)")
+    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    assert "Resolved after" not in facts
+    assert facts["Closed after"].endswith("unresolved (it never sends a resolve)")
+    assert facts["Reason"].startswith("no_resolve_informed: ")
 
 
 def test_escalation_and_resolution_go_out_through_graph_and_thread(

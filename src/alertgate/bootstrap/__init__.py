@@ -61,7 +61,7 @@ def config_warnings(settings: Settings) -> list[str]:
     if channels[Route.TEAMS] == ["log"]:
         warnings.append(
             "teams route: no Teams channel configured (TEAMS_WEBHOOK_URL); "
-            "self-resolved notices are only logged"
+            "informational notices (self-resolved, never-resolving alerts) are only logged"
         )
     if channels[Route.EMAIL] == ["log"]:
         warnings.append(
