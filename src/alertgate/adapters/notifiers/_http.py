@@ -122,6 +122,18 @@ def check(response: httpx.Response, what: str, hint: str | None = None) -> None:
     )
 
 
+def with_hint(error: DeliveryError, hint: str | None) -> DeliveryError:
+    """The same failure, its message followed by the likely cause and fix."""
+    if not hint:
+        return error
+    return DeliveryError(
+        error.reason,
+        f"{error.message} -- {hint}",
+        retryable=error.retryable,
+        retry_after=error.retry_after,
+    )
+
+
 def transport_failure(exc: httpx.TransportError, what: str) -> DeliveryError:
     """A DeliveryError for a request that got no HTTP answer (all retryable but TLS trust)."""
     detail = str(exc) or type(exc).__name__
