@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -135,6 +136,7 @@ def test_escalation_goes_out_by_smtp_with_starttls_and_login(
         flows.wait_for(lambda: len(smtp.delivered) == 2, what="the resolution email")
     escalation, resolution = (d.message for d in smtp.delivered)
     assert smtp.handler.logins == 2
+    assert all(d.encrypted for d in smtp.delivered)
     assert smtp.delivered[0].rcpt_tos == ["oncall@contoso.com", "sre-lead@contoso.com"]
     assert escalation["Subject"] == "[ESCALATION][P3] QueueBacklog on i-0abc123"
     assert escalation["Importance"] is None  # P3: normal importance
@@ -144,6 +146,47 @@ def test_escalation_goes_out_by_smtp_with_starttls_and_login(
     html = escalation.get_body(("html",))
     assert html is not None
     assert "QueueBacklog" in html.get_content()
+
+
+def test_escalation_goes_out_by_smtp_with_implicit_tls_and_login(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, smtps: SmtpEmulator
+) -> None:
+    """ALERTGATE_SMTP_SECURITY=tls against an SMTPS server (TLS from the first byte, as on
+    port 465): alertgate verifies the certificate through ALERTGATE_CA_BUNDLE, logs in over
+    TLS and delivers to both recipients."""
+    env = flows.base_env(test_ca, **flows.smtp_env(smtps, security="tls"))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        flows.post(server.url, flows.alert("CertExpiry", "trigger", priority="P2"))
+        flows.wait_for(lambda: smtps.delivered, what="the escalation email")
+        sent = flows.wait_for(lambda: flows.outbox(server.url, "sent")["notifications"])
+    (delivered,) = smtps.delivered
+    assert delivered.encrypted
+    assert smtps.handler.logins == 1
+    assert delivered.rcpt_tos == ["oncall@contoso.com", "sre-lead@contoso.com"]
+    assert delivered.message["Subject"] == "[ESCALATION][P2] CertExpiry on i-0abc123"
+    assert delivered.message["Importance"] == "high"
+    assert sent[0]["channel"] == "smtp"  # type: ignore[index]
+
+
+def test_an_smtp_451_is_retried_and_the_mail_delivered_once(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, smtp: SmtpEmulator
+) -> None:
+    """The server answers DATA with 451 (temporary) once: alertgate logs a retry with the
+    server's reply, backs off, sends again and the mail is delivered exactly once."""
+    smtp.handler.temporary_failures = 1
+    env = flows.base_env(test_ca, **flows.smtp_env(smtp))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        flows.post(server.url, flows.alert("Backlog", "trigger", priority="P3"))
+        flows.wait_for(lambda: smtp.delivered, what="the retried email")
+        sent = flows.wait_for(lambda: flows.outbox(server.url, "sent")["notifications"])
+        time.sleep(1)  # a duplicate would arrive now
+        log = server.log()
+    assert len(smtp.delivered) == 1
+    assert smtp.handler.data_commands == 2
+    assert [n["attempts"] for n in sent] == [2]  # type: ignore[attr-defined]
+    assert '"event":"notification.retry"' in log
+    assert "smtp: server_error: SMTP 127.0.0.1" in log
+    assert "451 4.3.0 Temporary server error" in log
 
 
 def test_escalation_goes_out_by_json_webhook_with_configured_headers(
