@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -121,6 +122,31 @@ def test_escalation_and_resolution_go_out_through_graph_and_thread(
     assert "hold_expired: still open after its 1s hold" in html
     assert 'href="https://team.app.coralogix.in/#/insights?id=DiskFull"' in html
     assert microsoft.token_requests == 1  # the second email used msal's cached token
+
+
+def test_a_graph_400_is_dead_lettered_at_once_without_retries(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, microsoft: MicrosoftEmulator
+) -> None:
+    """sendMail answers 400 ErrorInvalidRecipients: permanent (client_error), so the only
+    email channel gives up at once: one request to Graph, the notification dead after one
+    attempt with Graph's code and the fix in its last error, logged as an error."""
+    microsoft.fail_next = [400]
+    env = flows.base_env(test_ca, **flows.graph_env(microsoft.base))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        flows.post(server.url, flows.alert("BadRecipient", "trigger"))
+        dead: Any = flows.wait_for(lambda: flows.outbox(server.url, "dead")["notifications"])
+        time.sleep(1)  # a retry would reach Graph now
+        counts = flows.outbox(server.url)["counts"]
+        log = server.log()
+    (row,) = dead
+    assert row["attempts"] == 1
+    assert row["last_error"].startswith("graph: client_error: Graph sendMail")
+    assert "ErrorInvalidRecipients" in row["last_error"]
+    assert "check the addresses in EMAIL_TO" in row["last_error"]
+    assert microsoft.send_requests == 1
+    assert not microsoft.sent
+    assert counts == {"pending": 0, "sent": 0, "dead": 1}
+    assert '"event":"notification.dead_lettered"' in log
 
 
 def test_escalation_goes_out_by_smtp_with_starttls_and_login(
