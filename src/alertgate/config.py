@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, FilePath, SecretStr, field_va
 from alertgate.config_tables import GenericSource, NoResolveRuleSettings, check_sender_names
 from alertgate.domain.alert import Priority
 from alertgate.domain.no_resolve import DEFAULT_MODE, NoResolveMode
+from alertgate.mail_addresses import address_problem, is_object_id
 
 DEFAULT_DATABASE_URL = "sqlite:///var/alertgate.db"
 DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -74,12 +75,23 @@ class Settings(BaseModel):
         check_sender_names(list(value))
         return value
 
+    @field_validator("email_from")
+    @classmethod
+    def _sender(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()
+        problem = address_problem(value)
+        if problem is not None and not is_object_id(value):
+            raise ValueError(f"{problem} (Graph also takes the mailbox user's object id)")
+        return value
+
     @field_validator("email_to")
     @classmethod
     def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for address in value:
-            if "@" not in address:
-                raise ValueError(f"{address!r} is not an email address")
+        problems = [p for p in map(address_problem, value) if p is not None]
+        if problems:
+            raise ValueError("; ".join(problems))
         return value
 
     @field_validator("notify_webhook_headers")

@@ -23,6 +23,7 @@ from alertgate.config import (
 from alertgate.config_tables import TABLE_KEYS, table_problem
 from alertgate.domain.alert import Priority
 from alertgate.domain.durations import parse_duration
+from alertgate.mail_addresses import is_object_id
 
 _KNOWN_ENV = {s.env for s in SPECS} | set(HOLD_PRIORITY_ENV.values()) | {"ALERTGATE_CONFIG"}
 # Variables of ours that are read elsewhere (tests, tools), not settings.
@@ -276,6 +277,11 @@ def _channel_problems(settings: Settings) -> list[str]:
         )
     if settings.smtp_host and not (settings.email_from and settings.email_to):
         problems.append("EMAIL_FROM, EMAIL_TO: SMTP mail needs a sender and recipients")
+    elif settings.smtp_host and settings.email_from and is_object_id(settings.email_from):
+        problems.append(
+            "EMAIL_FROM (email.from): SMTP mail needs the sender's address; an object id "
+            "works for Graph only"
+        )
     if settings.delivery_backoff_first > settings.delivery_backoff_max:
         problems.append(
             "ALERTGATE_DELIVERY_BACKOFF_FIRST (delivery.backoff_first): longer than "

@@ -56,5 +56,12 @@ def smtp(test_ca: LoopbackCA) -> Iterator[SmtpEmulator]:
 
 
 @pytest.fixture
+def smtps(test_ca: LoopbackCA) -> Iterator[SmtpEmulator]:
+    """SMTP with implicit TLS (the port-465 kind)."""
+    with SmtpEmulator(test_ca, implicit_tls=True) as emulator:
+        yield emulator
+
+
+@pytest.fixture
 def workdir(tmp_path: Path) -> Path:
     return tmp_path

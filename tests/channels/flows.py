@@ -43,11 +43,11 @@ def graph_env(base: str) -> dict[str, str]:
     }
 
 
-def smtp_env(server: SmtpEmulator) -> dict[str, str]:
+def smtp_env(server: SmtpEmulator, security: str = "starttls") -> dict[str, str]:
     return {
         "ALERTGATE_SMTP_HOST": "127.0.0.1",
         "ALERTGATE_SMTP_PORT": str(server.port),
-        "ALERTGATE_SMTP_SECURITY": "starttls",
+        "ALERTGATE_SMTP_SECURITY": security,
         "ALERTGATE_SMTP_USERNAME": USERNAME,
         "ALERTGATE_SMTP_PASSWORD": PASSWORD,
         "EMAIL_FROM": ms.MAILBOX,

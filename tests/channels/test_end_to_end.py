@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -15,6 +17,7 @@ from tests.emulators.receiver import WebhookReceiver
 from tests.emulators.smtp import SmtpEmulator
 from tests.emulators.teams import TeamsEmulator
 from tests.support.server import ServerProcess
+from tests.support.sources import FIXTURES
 
 pytestmark = pytest.mark.slow
 TeamsServer = tuple[TeamsEmulator, ThreadedServer]
@@ -62,6 +65,34 @@ def test_self_resolved_alert_reaches_teams_as_card_and_poc_fields(
     assert "emulator-signature" not in log  # the sig= secret never reaches the log
 
 
+def test_an_alert_that_never_resolves_reaches_teams_as_an_information_notice(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, teams_server: TeamsServer
+) -> None:
+    """A Coralogix new-value alert (it never sends a resolve) under no_resolve mode `inform`:
+    one blue card says when its episode was closed, never "Resolved after", and the PoC flow
+    reads alert_action TRIGGERED (it fired; nothing resolved it)."""
+    teams, server_ = teams_server
+    env = flows.base_env(
+        test_ca, ALERTGATE_NO_RESOLVE_MODE="inform", **flows.teams_env(server_.base)
+    )
+    body = (FIXTURES / "coralogix-nc" / "new_value_triggered.json").read_bytes()
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        response = httpx.post(f"{server.url}/webhooks/coralogix-nc", content=body, timeout=30)
+        assert response.status_code == 202, response.text
+        flows.wait_for(lambda: teams.posts, what="the information notice")
+    (post,) = teams.posts
+    assert post.run_status == "Succeeded"
+    assert post.body["alert_action"] == "TRIGGERED"
+    assert post.body["alert_name"] == "Login from a new country"
+    card = teams.cards[0]
+    assert card["body"][0]["color"] == "Accent"
+    assert card["body"][0]["text"].startswith("FIRED (never resolves; nobody paged)")
+    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    assert "Resolved after" not in facts
+    assert facts["Closed after"].endswith("unresolved (it never sends a resolve)")
+    assert facts["Reason"].startswith("no_resolve_informed: ")
+
+
 def test_escalation_and_resolution_go_out_through_graph_and_thread(
     sqlite_url: str, workdir: Path, test_ca: LoopbackCA, microsoft: MicrosoftEmulator
 ) -> None:
@@ -93,6 +124,31 @@ def test_escalation_and_resolution_go_out_through_graph_and_thread(
     assert microsoft.token_requests == 1  # the second email used msal's cached token
 
 
+def test_a_graph_400_is_dead_lettered_at_once_without_retries(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, microsoft: MicrosoftEmulator
+) -> None:
+    """sendMail answers 400 ErrorInvalidRecipients: permanent (client_error), so the only
+    email channel gives up at once: one request to Graph, the notification dead after one
+    attempt with Graph's code and the fix in its last error, logged as an error."""
+    microsoft.fail_next = [400]
+    env = flows.base_env(test_ca, **flows.graph_env(microsoft.base))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        flows.post(server.url, flows.alert("BadRecipient", "trigger"))
+        dead: Any = flows.wait_for(lambda: flows.outbox(server.url, "dead")["notifications"])
+        time.sleep(1)  # a retry would reach Graph now
+        counts = flows.outbox(server.url)["counts"]
+        log = server.log()
+    (row,) = dead
+    assert row["attempts"] == 1
+    assert row["last_error"].startswith("graph: client_error: Graph sendMail")
+    assert "ErrorInvalidRecipients" in row["last_error"]
+    assert "check the addresses in EMAIL_TO" in row["last_error"]
+    assert microsoft.send_requests == 1
+    assert not microsoft.sent
+    assert counts == {"pending": 0, "sent": 0, "dead": 1}
+    assert '"event":"notification.dead_lettered"' in log
+
+
 def test_escalation_goes_out_by_smtp_with_starttls_and_login(
     sqlite_url: str, workdir: Path, test_ca: LoopbackCA, smtp: SmtpEmulator
 ) -> None:
@@ -106,6 +162,7 @@ def test_escalation_goes_out_by_smtp_with_starttls_and_login(
         flows.wait_for(lambda: len(smtp.delivered) == 2, what="the resolution email")
     escalation, resolution = (d.message for d in smtp.delivered)
     assert smtp.handler.logins == 2
+    assert all(d.encrypted for d in smtp.delivered)
     assert smtp.delivered[0].rcpt_tos == ["oncall@contoso.com", "sre-lead@contoso.com"]
     assert escalation["Subject"] == "[ESCALATION][P3] QueueBacklog on i-0abc123"
     assert escalation["Importance"] is None  # P3: normal importance
@@ -115,6 +172,47 @@ def test_escalation_goes_out_by_smtp_with_starttls_and_login(
     html = escalation.get_body(("html",))
     assert html is not None
     assert "QueueBacklog" in html.get_content()
+
+
+def test_escalation_goes_out_by_smtp_with_implicit_tls_and_login(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, smtps: SmtpEmulator
+) -> None:
+    """ALERTGATE_SMTP_SECURITY=tls against an SMTPS server (TLS from the first byte, as on
+    port 465): alertgate verifies the certificate through ALERTGATE_CA_BUNDLE, logs in over
+    TLS and delivers to both recipients."""
+    env = flows.base_env(test_ca, **flows.smtp_env(smtps, security="tls"))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        flows.post(server.url, flows.alert("CertExpiry", "trigger", priority="P2"))
+        flows.wait_for(lambda: smtps.delivered, what="the escalation email")
+        sent = flows.wait_for(lambda: flows.outbox(server.url, "sent")["notifications"])
+    (delivered,) = smtps.delivered
+    assert delivered.encrypted
+    assert smtps.handler.logins == 1
+    assert delivered.rcpt_tos == ["oncall@contoso.com", "sre-lead@contoso.com"]
+    assert delivered.message["Subject"] == "[ESCALATION][P2] CertExpiry on i-0abc123"
+    assert delivered.message["Importance"] == "high"
+    assert sent[0]["channel"] == "smtp"  # type: ignore[index]
+
+
+def test_an_smtp_451_is_retried_and_the_mail_delivered_once(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, smtp: SmtpEmulator
+) -> None:
+    """The server answers DATA with 451 (temporary) once: alertgate logs a retry with the
+    server's reply, backs off, sends again and the mail is delivered exactly once."""
+    smtp.handler.temporary_failures = 1
+    env = flows.base_env(test_ca, **flows.smtp_env(smtp))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        flows.post(server.url, flows.alert("Backlog", "trigger", priority="P3"))
+        flows.wait_for(lambda: smtp.delivered, what="the retried email")
+        sent = flows.wait_for(lambda: flows.outbox(server.url, "sent")["notifications"])
+        time.sleep(1)  # a duplicate would arrive now
+        log = server.log()
+    assert len(smtp.delivered) == 1
+    assert smtp.handler.data_commands == 2
+    assert [n["attempts"] for n in sent] == [2]  # type: ignore[attr-defined]
+    assert '"event":"notification.retry"' in log
+    assert "smtp: server_error: SMTP 127.0.0.1" in log
+    assert "451 4.3.0 Temporary server error" in log
 
 
 def test_escalation_goes_out_by_json_webhook_with_configured_headers(

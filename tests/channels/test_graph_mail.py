@@ -18,7 +18,12 @@ from tests.emulators.https import LoopbackCA
 from tests.unit.adapters.notifications import notification
 
 
-def notifier(emulator: ms.MicrosoftEmulator, ca: LoopbackCA, secret: str = ms.CLIENT_SECRET):
+def notifier(
+    emulator: ms.MicrosoftEmulator,
+    ca: LoopbackCA,
+    secret: str = ms.CLIENT_SECRET,
+    recipients: tuple[str, ...] = ("oncall@contoso.com",),
+):
     context = tls.ssl_context(ca.ca_path)
     tokens = EntraTokens(
         tenant=ms.TENANT,
@@ -29,9 +34,7 @@ def notifier(emulator: ms.MicrosoftEmulator, ca: LoopbackCA, secret: str = ms.CL
         context=context,
     )
     client = tls.http_client(context)
-    graph = GraphMailNotifier(
-        client, tokens, f"{emulator.base}/v1.0", ms.MAILBOX, ("oncall@contoso.com",)
-    )
+    graph = GraphMailNotifier(client, tokens, f"{emulator.base}/v1.0", ms.MAILBOX, recipients)
     return graph, Closer(client, tokens)
 
 
@@ -115,3 +118,27 @@ def test_an_invalid_client_secret_is_a_permanent_auth_failure_with_its_fix(
     assert "the secret's Value, not its Secret ID" in error.message
     assert "wrong" not in error.message.replace("wrong:", "")
     assert time.monotonic() - started < 30
+
+
+def test_a_400_for_an_invalid_recipient_is_a_permanent_client_error_naming_email_to(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA
+) -> None:
+    """Graph's own validation refuses a recipient without @ (400 ErrorInvalidRecipients): not
+    retried, reason client_error, Graph's code in the message, and EMAIL_TO named as the fix."""
+
+    async def scenario() -> DeliveryError:
+        graph, client = notifier(microsoft, test_ca, recipients=("oncall",))
+        try:
+            with pytest.raises(DeliveryError) as caught:
+                await graph.send(notification())
+        finally:
+            await client.aclose()
+        return caught.value
+
+    error = asyncio.run(scenario())
+    assert (error.reason, error.retryable, error.retry_after) == ("client_error", False, None)
+    assert "answered 400" in error.message
+    assert "ErrorInvalidRecipients" in error.message
+    assert "check the addresses in EMAIL_TO" in error.message
+    assert microsoft.send_requests == 1
+    assert not microsoft.sent

@@ -42,7 +42,7 @@ def test_500_escalations_while_graph_throttles_are_all_delivered_once(
     assert counts == {"pending": 0, "sent": STORM, "dead": 0}
     assert microsoft.throttled  # the storm did meet the throttling
     assert microsoft.max_inflight <= 4
-    assert microsoft.concurrency_429s == 0
+    assert microsoft.concurrency_429s == 0  # it does throttle a fifth one: test_emulators.py
     # Each 429 pauses the mailbox for its Retry-After: a few requests per second at most
     # while throttled, not one per waiting notification.
     assert len(microsoft.throttled) < 60
@@ -81,6 +81,30 @@ def test_a_teams_outage_of_a_minute_loses_nothing(
     assert max(names.values()) == 1
     assert counts == {"pending": 0, "sent": 20, "dead": 0}
     assert {status for status, _ in teams.refused} == {503}
+
+
+def test_a_teams_429_is_retried_after_its_retry_after_and_posted_once(
+    sqlite_url: str,
+    workdir: Path,
+    test_ca: LoopbackCA,
+    teams_server: tuple[TeamsEmulator, ThreadedServer],
+) -> None:
+    """The workflow's trigger answers 429 with Retry-After: 2 once: the notice waits those
+    two seconds (ten times the first backoff), is then posted, exactly once, and sent."""
+    teams, server_ = teams_server
+    teams.mode, teams.times, teams.retry_after = "429", 1, 2
+    env = flows.base_env(test_ca, ALERTGATE_HOLD_SECONDS="60", **flows.teams_env(server_.base))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        flows.post(server.url, flows.alert("Throttled", "trigger"))
+        flows.post(server.url, flows.alert("Throttled", "resolve"))
+        flows.wait_for(lambda: teams.posts, what="the Teams post after the 429")
+        sent = flows.wait_for(lambda: flows.outbox(server.url, "sent")["notifications"])
+        time.sleep(1)  # a duplicate would arrive now
+    ((status, refused_at),) = teams.refused
+    assert status == 429
+    assert len(teams.posts) == 1
+    assert teams.posts[0].at - refused_at >= 2
+    assert [n["attempts"] for n in sent] == [2]  # type: ignore[attr-defined]
 
 
 def test_sigkill_with_pending_notifications_delivers_them_after_restart(

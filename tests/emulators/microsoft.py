@@ -1,6 +1,7 @@
 """Entra ID (token endpoint, OpenID discovery) and Microsoft Graph sendMail, as contracts.md
-§4 describes them: real status codes and error bodies, Retry-After, and the mailbox concurrency
-limit (a fifth request in flight gets 429 ApplicationThrottled)."""
+§4 describes them: a client secret in the form body or as HTTP Basic, real status codes and
+error bodies (401s with WWW-Authenticate), Retry-After, and the mailbox concurrency limit (a
+fifth request in flight gets 429 ApplicationThrottled)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_plus
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -23,6 +24,21 @@ CLIENT_ID = "535fb089-9ff3-47b6-9bfb-4f1264799865"
 CLIENT_SECRET = "emulator-secret-value"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 MAILBOX = "alerts@contoso.com"
+# What Graph sends with a 401: where to get a token, for Graph's own app id.
+WWW_AUTHENTICATE = (
+    'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/'
+    'authorize", client_id="00000003-0000-0000-c000-000000000000"'
+)
+# What `fail_next` answers for each status (contracts.md §4.4; other 5xx: errors.md).
+FAILURES = {
+    400: ("ErrorInvalidRecipients", "At least one recipient is not valid."),
+    401: ("InvalidAuthenticationToken", "Lifetime validation failed, the token is expired."),
+    403: ("ErrorAccessDenied", "Access is denied. Check credentials and try again."),
+    404: ("ResourceNotFound", "Resource could not be discovered."),
+    500: ("generalException", "An unspecified error has occurred."),
+    503: ("serviceNotAvailable", "The service is temporarily unavailable. Try again later."),
+    504: ("serviceNotAvailable", "The service is temporarily unavailable. Try again later."),
+}
 
 
 def _b64(data: dict[str, Any]) -> str:
@@ -30,6 +46,9 @@ def _b64(data: dict[str, Any]) -> str:
 
 
 def graph_error(status: int, code: str, message: str, **headers: str) -> JSONResponse:
+    """Graph's error body (contracts.md §4.4); a 401 carries WWW-Authenticate, as Graph's do."""
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", WWW_AUTHENTICATE)
     body = {
         "error": {
             "code": code,
@@ -38,6 +57,30 @@ def graph_error(status: int, code: str, message: str, **headers: str) -> JSONRes
         }
     }
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def failure(status: int) -> JSONResponse:
+    """The Graph error `fail_next` (or `unavailable`) answers with `status`."""
+    code, message = FAILURES.get(
+        status,
+        ("generalException", "An unspecified error has occurred.")
+        if status >= 500
+        else ("invalidRequest", "The request is malformed or incorrect."),
+    )
+    return graph_error(status, code, message)
+
+
+def _basic_credentials(header: str) -> tuple[str, str] | None:
+    """(client_id, secret) from `Authorization: Basic`, each form-urlencoded (RFC 6749)."""
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    client_id, _, secret = decoded.partition(":")
+    return unquote_plus(client_id), unquote_plus(secret)
 
 
 def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
@@ -120,15 +163,18 @@ class MicrosoftEmulator:
 
     async def token(self, request: Request) -> Response:
         self.token_requests += 1
-        # application/x-www-form-urlencoded, as msal sends it (secret in the body)
+        # application/x-www-form-urlencoded; the client authenticates with client_secret in
+        # the body (as msal does) or with HTTP Basic (RFC 6749 §2.3.1; contracts.md §4.1)
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
         if form.get("grant_type") != "client_credentials":
             return aad_error(400, "unsupported_grant_type", 70003, "grant not supported")
-        if form.get("client_id") != CLIENT_ID:
+        basic = _basic_credentials(request.headers.get("authorization", ""))
+        client_id, secret = basic or (form.get("client_id"), form.get("client_secret"))
+        if client_id != CLIENT_ID or form.get("client_id", client_id) != client_id:
             return aad_error(
                 400, "unauthorized_client", 700016, "Application with identifier was not found."
             )
-        if form.get("client_secret") != self.secret:
+        if secret != self.secret:
             return aad_error(
                 401,
                 "invalid_client",
@@ -176,12 +222,17 @@ class MicrosoftEmulator:
         token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
         if not token:
             return graph_error(401, "InvalidAuthenticationToken", "Access token is empty.")
+        if token.count(".") != 2:
+            return graph_error(
+                401,
+                "InvalidAuthenticationToken",
+                "CompactToken validation failed with reason code: 80049217.",
+            )
         if token not in self._tokens:
             return graph_error(
                 401,
                 "InvalidAuthenticationToken",
                 "Lifetime validation failed, the token is expired.",
-                **{"WWW-Authenticate": 'Bearer realm="", error="invalid_token"'},
             )
         return None
 
@@ -195,7 +246,7 @@ class MicrosoftEmulator:
             status = self.fail_next.pop(0) if self.fail_next else 503
             if status == 429:
                 return self._throttle("Application is over its MailboxConcurrency limit.")
-            return graph_error(status, "ServiceUnavailable", "Service unavailable.")
+            return failure(status)
         mailbox = request.path_params["mailbox"]
         if "Mail.Send" not in self.roles:
             return graph_error(

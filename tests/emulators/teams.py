@@ -34,6 +34,7 @@ class Post:
 @dataclass
 class TeamsEmulator:
     mode: str = "ok"  # ok | 429 | 503 | 404
+    times: int | None = None  # answer as `mode` this many times, then "ok" (None: for ever)
     retry_after: int = 1
     posts: list[Post] = field(default_factory=list)
     refused: list[tuple[int, float]] = field(default_factory=list)  # (status, when)
@@ -54,20 +55,23 @@ class TeamsEmulator:
         return [p.body["attachments"][0]["content"] for p in self.posts]
 
     async def invoke(self, request: Request) -> Response:
-        if self.mode == "404" or request.path_params["workflow"] != WORKFLOW:
+        if request.path_params["workflow"] != WORKFLOW:
+            return self._refuse(404, "WorkflowNotFound", "The workflow could not be found.")
+        mode = self._take_mode()
+        if mode == "404":
             return self._refuse(404, "WorkflowNotFound", "The workflow could not be found.")
         if request.query_params.get("sig") != SIG:
             return self._refuse(
                 401, "DirectApiAuthorizationRequired", "The request must be authenticated."
             )
-        if self.mode == "429":
+        if mode == "429":
             return self._refuse(
                 429,
                 "WorkflowTriggerIsThrottled",
                 "The workflow's trigger is throttled.",
                 {"Retry-After": str(self.retry_after)},
             )
-        if self.mode == "503":
+        if mode == "503":
             return self._refuse(503, "ServiceUnavailable", "The service is unavailable.")
         raw = await request.body()
         try:
@@ -83,6 +87,15 @@ class TeamsEmulator:
             )
         )
         return Response(status_code=202)
+
+    def _take_mode(self) -> str:
+        """The mode this request is answered in; counts down `times`."""
+        mode = self.mode
+        if mode != "ok" and self.times is not None:
+            self.times -= 1
+            if self.times <= 0:
+                self.mode, self.times = "ok", None
+        return mode
 
     def _refuse(
         self, status: int, code: str, message: str, headers: dict[str, str] | None = None

@@ -136,6 +136,25 @@ def test_check_config_masks_every_secret(
     assert "configuration OK" in out
 
 
+def test_check_config_masks_a_mixed_case_sig_and_shows_the_rest_of_the_url_as_given(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`&Sig=UPPERSECRET` is masked like `sig=` (one redaction for the whole code base), and the
+    other parameters are printed exactly as configured, percent-encoding included."""
+    for name in list(__import__("os").environ):
+        if name.startswith(("ALERTGATE_", "GRAPH_", "TEAMS_", "EMAIL_", "CORALOGIX_")):
+            monkeypatch.delenv(name)
+    url = (
+        "https://prod-12.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke"
+        "?api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&Sig=UPPERSECRET"
+    )
+    monkeypatch.setenv("TEAMS_WEBHOOK_URL", url)
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "UPPERSECRET" not in out
+    assert url.replace("Sig=UPPERSECRET", "Sig=***") in out
+
+
 def test_check_config_exits_non_zero_naming_the_setting(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
+from alertgate.domain.durations import format_duration
 from alertgate.domain.routing import Route
 from alertgate.ports import (
     NO_METRICS,
@@ -42,14 +43,28 @@ class RetryPolicy:
     def next_attempt(
         self, notification: Notification, now: datetime, retry_after: float | None
     ) -> datetime | None:
-        """When to try again, or None when the notification is too old to keep trying."""
+        """When to try again, or None: the notification has reached its maximum age.
+
+        It is retried *up to* the maximum age: a backoff that would end past it is shortened so
+        that the last attempt is made when the notification reaches that age, and a failure
+        then is final. A Retry-After that ends past it cannot be honoured in time: final too.
+        """
+        deadline = self.deadline(notification)
+        if now >= deadline:
+            return None
         exponent = min(max(0, notification.attempts - 1), 30)
-        backoff = min(self.max_delay, self.first_delay * 2**exponent)
-        delay = backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
+        backoff: timedelta = min(self.max_delay, self.first_delay * 2**exponent)
+        at = min(deadline, now + backoff * random.uniform(0.5, 1.0))  # noqa: S311 - jitter
         if retry_after is not None:
-            delay = max(delay, timedelta(seconds=retry_after))
-        at = now + delay
-        return None if at - notification.age_from > self.max_age else at
+            asked = now + timedelta(seconds=retry_after)
+            if asked > deadline:
+                return None
+            at = max(at, asked)
+        return at
+
+    def deadline(self, notification: Notification) -> datetime:
+        """When the notification reaches its maximum age (counted from a re-drive, if any)."""
+        return notification.age_from + self.max_age
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,12 +271,18 @@ class Dispatcher:
         if exc.retryable:
             retry_at = self._retry.next_attempt(notification, now, exc.retry_after)
             if retry_at is None:
-                error += f" (gave up: retried for longer than {self._retry.max_age})"
+                error += self._gave_up(notification, now)
         status = DeliveryStatus.PENDING if retry_at else DeliveryStatus.DEAD
         self._metrics.delivery_attempted(attempt.channel, notification.kind, status, exc.reason)
         return DeliveryOutcome(
             notification.id, self._owner, now, attempt.channel, status, error, retry_at
         )
+
+    def _gave_up(self, notification: Notification, now: datetime) -> str:
+        age = format_duration(self._retry.max_age)
+        if now >= self._retry.deadline(notification):
+            return f" (gave up: retried for its maximum age, {age})"
+        return f" (gave up: the server asked to wait past its maximum age, {age})"
 
     def _log(self, notification: Notification, outcome: DeliveryOutcome) -> None:
         fields = {

@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 
 from alertgate import __version__
 from alertgate.adapters.metrics.prometheus import PrometheusMetrics
+from alertgate.adapters.notifiers._http import redact_url
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores.checkpoint import Checkpointer
 from alertgate.adapters.stores.queries import SqlQueries
@@ -60,7 +61,7 @@ def config_warnings(settings: Settings) -> list[str]:
     if channels[Route.TEAMS] == ["log"]:
         warnings.append(
             "teams route: no Teams channel configured (TEAMS_WEBHOOK_URL); "
-            "self-resolved notices are only logged"
+            "informational notices (self-resolved, never-resolving alerts) are only logged"
         )
     if channels[Route.EMAIL] == ["log"]:
         warnings.append(
@@ -181,6 +182,7 @@ __all__ = [
     "owner_id",
     "parsers",
     "policy_from",
+    "redact_url",
     "route_channels",
     "route_descriptions",
     "schema_revision",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from datetime import timedelta
 
@@ -27,7 +26,7 @@ def masked(settings: Settings, field: str) -> str:
     if field == "database_url":
         return bootstrap.display_database_url(value.get_secret_value())
     if field == "teams_webhook_url":
-        return re.sub(r"([?&]sig=)[^&]*", r"\1***", value.get_secret_value())
+        return bootstrap.redact_url(value.get_secret_value())
     if field == "notify_webhook_headers":
         return ", ".join(f"{name}: ***" for name in value) if value else NOT_SET
     if field in DURATION_FIELDS:

@@ -77,3 +77,15 @@ def test_redact_url_masks_signatures_tokens_and_passwords() -> None:
     assert "sig=***" in redacted
     assert "api-version=2016-06-01" in redacted
     assert redacted.startswith("https://***@prod-00.westus.logic.azure.com:443/workflows/abc/")
+
+
+def test_redact_url_masks_secrets_in_any_case_and_keeps_the_rest_byte_for_byte() -> None:
+    """`&Sig=` and `SIG=` are as secret as `sig=`; every other parameter is shown exactly as
+    configured (`sp=%2Ftriggers...` is not decoded, a bare flag keeps no `=`)."""
+    rest = "api-version=2016-06-01&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&flag&q=a+b%26c"
+    base = "https://prod-00.westus.logic.azure.com:443/workflows/abc/triggers/manual/paths/invoke"
+    for name in ("Sig", "SIG", "sig", "Token", "API_KEY"):
+        redacted = _http.redact_url(f"{base}?{rest}&{name}=UPPERSECRET")
+        assert redacted == f"{base}?{rest}&{name}=***"
+    assert _http.redact_url(f"{base}?%53ig=UPPERSECRET") == f"{base}?%53ig=***"
+    assert _http.redact_url(base) == base

@@ -194,7 +194,44 @@ def test_retries_stop_at_the_maximum_age(store: SqlStore) -> None:
     asyncio.run(run_until(d, lambda: queries.outbox_counts()["dead"] == 1))
     (row,) = queries.list_notifications("dead", 1, None)
     assert row.last_error is not None
-    assert "gave up: retried for longer than 1 day" in row.last_error
+    assert "gave up: retried for its maximum age, 1d" in row.last_error
+
+
+def test_the_last_retry_is_made_at_the_maximum_age_and_only_its_failure_is_final(
+    store: SqlStore,
+) -> None:
+    """Failing one second before its maximum age, a notification is not dead-lettered early:
+    its next attempt is at the maximum age (the backoff is shortened to it); when that attempt
+    fails too, it is dead."""
+    clock = Clock()
+    queue(store, clock, NotificationKind.ESCALATION)
+    created = clock.at
+    retry = RetryPolicy(timedelta(minutes=5), timedelta(minutes=5), timedelta(hours=1))
+    clock.at = created + timedelta(hours=1) - timedelta(seconds=1)
+    failure = DeliveryError("server_error", "503", retryable=True)
+    graph = Scripted("graph", [failure, failure])
+    d = dispatcher(store, clock, {Route.EMAIL: [graph], Route.TEAMS: []}, retry=retry)
+    queries = SqlQueries(store.engine)
+
+    async def scenario() -> tuple[datetime | None, int]:
+        task = asyncio.create_task(run_until(d, lambda: queries.outbox_counts()["dead"] == 1))
+        while True:  # until the first failure is recorded (the row no longer leased)
+            rows = queries.list_notifications(None, 1, None)
+            if rows and rows[0].attempts == 1 and not rows[0].leased:
+                break
+            await asyncio.sleep(0.01)
+        retry_at, dead_then = rows[0].next_attempt_at, queries.outbox_counts()["dead"]
+        clock.at = created + timedelta(hours=1)  # the retry is due, at the maximum age
+        await task
+        return retry_at, dead_then
+
+    retry_at, dead_then = asyncio.run(scenario())
+    assert dead_then == 0
+    assert retry_at == created + timedelta(hours=1)
+    (row,) = queries.list_notifications("dead", 1, None)
+    assert row.attempts == 2
+    assert row.last_error is not None
+    assert "gave up: retried for its maximum age, 1h" in row.last_error
 
 
 def test_a_hanging_teams_webhook_never_holds_up_escalations(store: SqlStore) -> None:
@@ -225,3 +262,23 @@ def test_backoff_doubles_with_jitter_and_honours_retry_after() -> None:
     old = replace(n, created_at=now - timedelta(hours=2))
     assert policy.next_attempt(old, now, None) is None
     assert policy.next_attempt(replace(old, redriven_at=now), now, None) is not None
+
+
+def test_the_maximum_age_boundary_retries_until_it_and_never_past_it() -> None:
+    """Up to the maximum age, then dead: a backoff ending past it is cut to it; at exactly the
+    maximum age (or later) there is no next attempt; a Retry-After that ends past it cannot be
+    honoured in time, so there is none either, while one that ends before it is kept."""
+    policy = RetryPolicy(timedelta(minutes=5), timedelta(minutes=5), timedelta(hours=1))
+    created = datetime(2026, 12, 3, tzinfo=UTC)
+    deadline = created + timedelta(hours=1)
+    n = replace(notification(), attempts=10, created_at=created)
+    for left in (timedelta(seconds=1), timedelta(minutes=1), timedelta(minutes=2)):
+        assert policy.next_attempt(n, deadline - left, None) == deadline
+    assert policy.next_attempt(n, deadline, None) is None
+    assert policy.next_attempt(n, deadline + timedelta(seconds=1), None) is None
+    soon = deadline - timedelta(seconds=30)
+    assert policy.next_attempt(n, soon, retry_after=31) is None
+    assert policy.next_attempt(n, soon, retry_after=30) == deadline
+    early = deadline - timedelta(minutes=30)
+    at = policy.next_attempt(n, early, retry_after=600)
+    assert at == early + timedelta(seconds=600)  # Retry-After beats a shorter backoff

@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import httpx
 
@@ -21,12 +21,12 @@ from alertgate.ports import DeliveryError
 MAX_RETRY_AFTER = 3600.0  # a server asking for more than an hour is capped (msal does the same)
 BODY_EXCERPT = 300  # characters of an error body kept in the message
 # Query parameters that carry credentials in webhook URLs (Workflows: sig; others: token, key).
-_SECRET_PARAMS = re.compile(r"^(sig|signature|token|key|api[-_]?key|code|secret|password)$", re.I)
+_SECRET_PARAMS = re.compile(r"sig|signature|token|key|api[-_]?key|code|secret|password", re.I)
 
 
 def is_secret_param(name: str) -> bool:
     """True for query parameters that carry credentials in URLs people configure (`sig`)."""
-    return bool(_SECRET_PARAMS.match(name))
+    return bool(_SECRET_PARAMS.fullmatch(name))
 
 
 class Failure(enum.StrEnum):
@@ -44,16 +44,23 @@ class Failure(enum.StrEnum):
 
 
 def redact_url(url: str) -> str:
-    """The URL with its credentials (query secrets such as `sig=`, user:password) masked."""
+    """The URL with its credentials (query secrets such as `sig=`, user:password) masked.
+
+    Every other byte stays as it was (`sp=%2Ftriggers...` is not decoded): the URL shown is the
+    URL configured, minus its secrets. This is the one place that knows which query parameters
+    are credentials; check-config, errors and `target` strings all go through it.
+    """
     parts = urlsplit(url)
-    query = urlencode(
-        [(k, "***" if _SECRET_PARAMS.match(k) else v) for k, v in parse_qsl(parts.query, True)],
-        safe="*/",
-    )
+    query = "&".join(_redact_param(param) for param in parts.query.split("&"))
     netloc = parts.netloc
     if "@" in netloc:
         netloc = "***@" + netloc.rsplit("@", 1)[1]
     return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
+
+
+def _redact_param(param: str) -> str:
+    name, equals, _ = param.partition("=")
+    return f"{name}=***" if equals and is_secret_param(unquote_plus(name)) else param
 
 
 def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
@@ -112,6 +119,18 @@ def check(response: httpx.Response, what: str, hint: str | None = None) -> None:
         message,
         retryable=retryable,
         retry_after=retry_after(response.headers) if retryable else None,
+    )
+
+
+def with_hint(error: DeliveryError, hint: str | None) -> DeliveryError:
+    """The same failure, its message followed by the likely cause and fix."""
+    if not hint:
+        return error
+    return DeliveryError(
+        error.reason,
+        f"{error.message} -- {hint}",
+        retryable=error.retryable,
+        retry_after=error.retry_after,
     )
 
 

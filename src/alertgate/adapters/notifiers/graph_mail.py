@@ -109,7 +109,7 @@ class GraphMailNotifier:
         self.target = f"Graph sendMail as {mailbox} to {', '.join(recipients)}"
 
     async def send(self, notification: Notification) -> None:
-        mail = mail_for(notification, self._mailbox.rpartition("@")[2] or "alertgate")
+        mail = mail_for(notification, self._mailbox.partition("@")[2] or "alertgate")
         body = orjson.dumps(graph_message(mail, self._recipients))
         async with self._slots:
             self._check_pause()

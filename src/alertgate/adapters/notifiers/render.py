@@ -6,6 +6,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from typing import assert_never
 
 from alertgate.domain.decisions import NotificationKind, Reason
 from alertgate.domain.durations import format_duration
@@ -130,15 +131,31 @@ def _facts(notification: Notification) -> tuple[tuple[str, str], ...]:
         ("Instance", cut(incident.instance) if incident.instance else "not given"),
         ("Source", incident.source),
         ("Triggered at", when(incident.triggered_at)),
+        *_episode_facts(notification),
+        ("Reason", f"{notification.reason.value}: {cut(notification.detail)}"),
+        ("Incident", f"{incident.id} (episode {incident.episode})"),
     ]
-    if notification.kind is NotificationKind.ESCALATION:
-        held = (incident.escalated_at or notification.created_at) - incident.opened_at
-        facts.append(("Held for", format_duration(held)))
-    else:
-        resolved = (incident.resolved_at or notification.created_at) - incident.opened_at
-        facts.append(("Resolved after", format_duration(resolved)))
-    if notification.kind is NotificationKind.RESOLUTION and incident.escalated_at:
-        facts.append(("Escalated at", when(incident.escalated_at)))
-    facts.append(("Reason", f"{notification.reason.value}: {cut(notification.detail)}"))
-    facts.append(("Incident", f"{incident.id} (episode {incident.episode})"))
     return tuple(facts)
+
+
+def _episode_facts(notification: Notification) -> list[tuple[str, str]]:
+    """How long the episode has lasted, worded for what happened to it: only a resolved alert
+    says "Resolved after" (an alert that never resolves was closed, not resolved)."""
+    incident = notification.incident
+    ended = incident.resolved_at or notification.created_at
+    match notification.kind:
+        case NotificationKind.ESCALATION:
+            held = (incident.escalated_at or notification.created_at) - incident.opened_at
+            return [("Held for", format_duration(held))]
+        case NotificationKind.SELF_RESOLVED:
+            return [("Resolved after", format_duration(ended - incident.opened_at))]
+        case NotificationKind.RESOLUTION:
+            facts = [("Resolved after", format_duration(ended - incident.opened_at))]
+            if incident.escalated_at:
+                facts.append(("Escalated at", when(incident.escalated_at)))
+            return facts
+        case NotificationKind.INFORMATION:
+            lasted = format_duration(ended - incident.opened_at)
+            return [("Closed after", f"{lasted}, unresolved (it never sends a resolve)")]
+        case _:  # pragma: no cover - mypy proves every kind is handled above
+            assert_never(notification.kind)

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 
 from alertgate.adapters.notifiers import _http
 from alertgate.adapters.notifiers.render import Summary, summarize
-from alertgate.ports import Notification
+from alertgate.ports import DeliveryError, Notification
 
 SCHEMA_VERSION = "1"
 
@@ -63,6 +64,45 @@ class WebhookBody:
         }
 
 
+def _hint(status: int) -> str | None:
+    """The likely cause of a refusal, and where to fix it."""
+    if status in (401, 403):
+        return (
+            "the receiver refused alertgate's credentials: check the token in "
+            "ALERTGATE_NOTIFY_WEBHOOK_URL or the Authorization header in "
+            "ALERTGATE_NOTIFY_WEBHOOK_HEADERS (notify_webhook.headers)"
+        )
+    if status == 404:
+        return (
+            "nothing is served at that URL: check the host and path of "
+            "ALERTGATE_NOTIFY_WEBHOOK_URL, and that the receiver is deployed there"
+        )
+    if status == 405:
+        return "the receiver does not take POST at that URL: check its path"
+    if status in (400, 413, 415, 422):
+        return (
+            "the receiver rejected the body: it must accept alertgate's JSON body "
+            f"(version {SCHEMA_VERSION}, docs/channels.md)"
+        )
+    if status >= 500:
+        return "the receiver failed while handling it (see its logs); alertgate retries"
+    return None
+
+
+def _transport_hint(reason: str, url: str) -> str | None:
+    """What to check when the receiver gave no HTTP answer at all."""
+    parts = urlsplit(url)
+    where = f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    if reason == _http.Failure.CONNECTION:
+        return (
+            f"nothing accepted a connection at {where}: is the receiver running, and reachable "
+            "from here (DNS, firewall, HTTPS_PROXY / NO_PROXY)?"
+        )
+    if reason == _http.Failure.TIMEOUT:
+        return f"{where} accepted the connection but did not answer in time; alertgate retries"
+    return None  # tls: its message already names ALERTGATE_CA_BUNDLE
+
+
 class WebhookNotifier:
     """Notifier port for a generic JSON webhook with optional extra headers."""
 
@@ -76,12 +116,18 @@ class WebhookNotifier:
     async def send(self, notification: Notification) -> None:
         body = orjson.dumps(WebhookBody(notification, summarize(notification)).to_json())
         headers = {**self._headers, "Idempotency-Key": notification.idempotency_key}
-        response = await _http.post(
-            self._client, self._url, self.target, content=body, headers=headers
-        )
-        _http.check(response, self.target)
+        try:
+            response = await _http.post(
+                self._client, self._url, self.target, content=body, headers=headers
+            )
+        except DeliveryError as exc:
+            raise _http.with_hint(exc, _transport_hint(exc.reason, self._url)) from None
+        _http.check(response, self.target, _hint(response.status_code))
 
     async def preflight(self) -> list[str]:
+        parts = urlsplit(self._url)
+        if parts.scheme != "https":
+            return ["warning: the URL is not https: the body and headers travel in clear text"]
         return []
 
     def explain_success(self) -> str:
