@@ -132,9 +132,35 @@ def test_unknown_source_and_wrong_method(server: ServerProcess) -> None:
 
 
 def test_test_and_save_is_answered_and_recorded_never_escalated(server: ServerProcess) -> None:
+    """Coralogix's Test & Save: 200, no incident, and the id it answers shows the recorded test
+    (incident null), so the id leads somewhere instead of to a 404."""
     response = post(server, (FIXTURES / "coralogix" / "test_and_save.json").read_bytes())
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["state"]) == ("test", None)
+    shown = httpx.get(f"{server.url}/api/incidents/{response.json()['incident_id']}")
+    assert shown.status_code == 200
+    view = shown.json()
+    assert (view["id"], view["incident"]) == (response.json()["incident_id"], None)
+    assert {e["action"] for e in view["events"]} == {"test"}
+    assert {e["reason"] for e in view["events"]} == {"test"}
+    assert (view["decisions"], view["notifications"]) == ([], [])
+    assert "test received" in view["timeline"][-1]["summary"]
+
+
+def test_a_resolve_with_nothing_open_is_shown_by_the_id_it_answers(server: ServerProcess) -> None:
+    """A resolve for an alert never triggered: recorded, and GET /api/incidents/{id} of the id
+    in its answer shows that event with `incident: null`; it is not listed as an incident."""
+    alert_id = f"orphan-{uuid.uuid4()}"
+    answer = post(server, poc("RESOLVED", alert_id)).json()
+    assert (answer["state"], answer["decision"]) == (None, "resolve_without_incident")
+    view = httpx.get(f"{server.url}/api/incidents/{answer['incident_id']}").json()
+    assert view["incident"] is None
+    assert [(e["action"], e["reason"]) for e in view["events"]] == [
+        ("resolve", "resolve_without_incident")
+    ]
+    assert [e["payload"]["alert_id"] for e in view["events"]] == [alert_id]
+    listed = httpx.get(f"{server.url}/api/incidents", params={"limit": 1000}).json()
+    assert answer["incident_id"] not in [i["id"] for i in listed["incidents"]]
 
 
 def test_api_lists_and_explains_incidents(server: ServerProcess) -> None:
