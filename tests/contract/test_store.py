@@ -241,3 +241,32 @@ def test_timeline_explains_the_incident(store: SqlStore) -> None:
     ]
     assert [(n.kind.value, n.status) for n in timeline.notifications] == [("escalation", "pending")]
     assert SqlQueries(store.engine).timeline("0000000000000000") is None
+
+
+def test_timeline_of_an_id_with_only_recorded_events_has_no_incident(store: SqlStore) -> None:
+    """A resolve with nothing open stores an event and no incident row: its id still has a
+    timeline (incident None, the event), while an id with nothing stored has none."""
+    transcript = Transcript({})
+    transcript.add_event(
+        EventRecord(
+            "key-orphan",
+            "00000000000000aa",
+            "coralogix:uid=orphan",
+            "coralogix",
+            Action.RESOLVE,
+            0,
+            T0,
+            None,
+            Reason.RESOLVE_WITHOUT_INCIDENT,
+            b'{"y": 2}',
+        )
+    )
+    with store.write() as tx:
+        tx.apply(transcript.changes)
+    timeline = SqlQueries(store.engine).timeline("00000000000000aa")
+    assert timeline is not None
+    assert (timeline.incident_id, timeline.incident) == ("00000000000000aa", None)
+    assert [(e.action, e.reason) for e in timeline.events] == [
+        (Action.RESOLVE, Reason.RESOLVE_WITHOUT_INCIDENT)
+    ]
+    assert (timeline.decisions, timeline.notifications) == ([], [])

@@ -62,12 +62,32 @@ def test_incidents_list_and_show_read_the_store_beside_a_running_server(
 
 
 def test_incidents_show_of_an_unknown_id_exits_1_naming_it(sqlite_url: str, tmp_path: Path) -> None:
-    """An id that is not in the store is reported on stderr with exit status 1."""
+    """An id with nothing stored for it is reported on stderr with exit status 1."""
     env = {"ALERTGATE_DATABASE_URL": sqlite_url}
     assert run_cli(["migrate"], env, tmp_path).code == 0
     result = run_cli(["incidents", "show", "0123456789abcdef"], env, tmp_path)
     assert (result.code, result.out) == (1, "")
-    assert "no incident '0123456789abcdef'" in result.err
+    assert "no incident '0123456789abcdef' and no event for it" in result.err
+
+
+def test_incidents_show_of_an_id_with_only_recorded_events_prints_them(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """The id a resolve with nothing open was answered with: `show` exits 0, says no incident
+    was ever opened and lists the recorded event; --json matches the API (incident null)."""
+    env = {"ALERTGATE_DATABASE_URL": sqlite_url}
+    with ServerProcess(sqlite_url, tmp_path) as server:
+        hook = f"{server.url}/coralogix/webhook"
+        answer = httpx.post(hook, content=poc("ghost", "RESOLVED", "Ghost")).json()
+        api = httpx.get(f"{server.url}/api/incidents/{answer['incident_id']}").json()
+    shown = run_cli(["incidents", "show", answer["incident_id"]], env, tmp_path)
+    as_json = run_cli(["incidents", "show", answer["incident_id"], "--json"], env, tmp_path)
+    assert shown.code == 0, shown.err
+    assert f"incident {answer['incident_id']}: never opened" in shown.out
+    assert "resolve received (episode 0): resolve_without_incident" in shown.out
+    assert as_json.code == 0, as_json.err
+    assert orjson.loads(as_json.out) == api
+    assert api["incident"] is None
 
 
 def test_incidents_on_a_missing_sqlite_file_explain_and_create_nothing(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from tests.support.db import snapshot
@@ -126,17 +127,51 @@ def test_sigkill_mid_storm_loses_nothing_acknowledged_and_decides_once(
     assert set(logged_notifications(server.log(), restarted.log()).values()) == {1}
 
 
+def escalated_in(log: str) -> set[str]:
+    """Incidents whose escalation this process decided (its own `decision` log lines)."""
+    found = set()
+    for line in log.splitlines():
+        if line.startswith("{") and '"event":"decision"' in line:
+            record = orjson.loads(line)
+            if record.get("outcome") == "escalated":
+                found.add(record["incident_id"])
+    return found
+
+
+def alone(
+    active: ServerProcess, paused: ServerProcess, url: str, prefix: str, sent: int
+) -> set[str]:
+    """Work only `active` can do: with the other replica stopped (SIGSTOP), post 10 triggers to
+    `active` and wait until their escalations are delivered; returns their incident ids."""
+    paused.pause()
+    try:
+        ids = {
+            httpx.post(
+                f"{active.url}/coralogix/webhook", content=trigger_body(f"{prefix}-{n}"), timeout=10
+            ).json()["incident_id"]
+            for n in range(10)
+        }
+        wait_until(lambda: escalations_done(url, sent + 10), timeout=60)
+    finally:
+        paused.resume()
+    return ids
+
+
 @pytest.mark.postgres
 def test_two_replicas_on_postgres_never_decide_or_deliver_twice(
     pg_url: str, tmp_path: Path
 ) -> None:
     """Two `alertgate serve` processes share one database and the load: every hold is decided
-    by exactly one of them, and every notification is delivered exactly once."""
+    by exactly one of them, and every notification is delivered exactly once. Each replica's
+    scheduler and dispatcher are first shown to work while the other one is stopped, so "both
+    did real work" is proven from each one's own log, not left to chance."""
     env = {"ALERTGATE_HOLD_SECONDS": "2"}
     with (
         ServerProcess(pg_url, tmp_path, env=env) as one,
         ServerProcess(pg_url, tmp_path, env=env) as two,
     ):
+        by_one = alone(one, two, pg_url, "only-one", sent=0)
+        by_two = alone(two, one, pg_url, "only-two", sent=10)
 
         def post(n: int) -> None:
             target = (one, two)[n % 2]
@@ -148,14 +183,20 @@ def test_two_replicas_on_postgres_never_decide_or_deliver_twice(
 
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(post, range(400)))
-        wait_until(lambda: escalations_done(pg_url, 200), timeout=60)
+        wait_until(lambda: escalations_done(pg_url, 220), timeout=60)
         time.sleep(1.5)  # give a wrongly duplicated decision or send the chance to show up
         logs = (one.log(), two.log())
     state = snapshot(pg_url)
-    assert len(state.states) == 200
+    assert len(state.states) == 220
     assert set(state.decisions.values()) == {1}
-    assert Counter(k[2] for k in state.decisions) == {"held": 200, "escalated": 200}
+    assert Counter(k[2] for k in state.decisions) == {"held": 220, "escalated": 220}
     delivered = logged_notifications(*logs)
-    assert len(delivered) == 200
+    assert len(delivered) == 220
     assert set(delivered.values()) == {1}
-    assert all('"decision"' in log for log in logs)  # both replicas did real work
+    # Both replicas' schedulers decided holds and both dispatchers delivered, each its own.
+    assert len(by_one) == len(by_two) == 10
+    assert by_one <= escalated_in(logs[0])
+    assert by_two <= escalated_in(logs[1])
+    assert {(i, "escalation") for i in by_one} <= set(logged_notifications(logs[0]))
+    assert {(i, "escalation") for i in by_two} <= set(logged_notifications(logs[1]))
+    assert not escalated_in(logs[0]) & escalated_in(logs[1])

@@ -143,7 +143,7 @@ def bad_input(url: str, seen: Transcript) -> None:
         (httpx.post(f"{url}/webhooks/{TOKEN}", content=b"{}", headers=AUTH), 404),
         (httpx.post(hook, content=b"x" * 2_000_000, headers=AUTH), 413),
         (httpx.get(hook, headers=AUTH), 405),
-        (httpx.get(f"{url}/api/incidents", params={"state": GRAPH_SECRET}), 422),
+        (httpx.get(f"{url}/api/incidents", params={"state": GRAPH_SECRET}), 400),
         (httpx.get(f"{url}/api/incidents", params={"cursor": CORALOGIX_KEY}), 400),
         (httpx.get(f"{url}/api/incidents/{HOOK_TOKEN}"), 404),
     ]

@@ -132,9 +132,35 @@ def test_unknown_source_and_wrong_method(server: ServerProcess) -> None:
 
 
 def test_test_and_save_is_answered_and_recorded_never_escalated(server: ServerProcess) -> None:
+    """Coralogix's Test & Save: 200, no incident, and the id it answers shows the recorded test
+    (incident null), so the id leads somewhere instead of to a 404."""
     response = post(server, (FIXTURES / "coralogix" / "test_and_save.json").read_bytes())
     assert response.status_code == 200
     assert (response.json()["status"], response.json()["state"]) == ("test", None)
+    shown = httpx.get(f"{server.url}/api/incidents/{response.json()['incident_id']}")
+    assert shown.status_code == 200
+    view = shown.json()
+    assert (view["id"], view["incident"]) == (response.json()["incident_id"], None)
+    assert {e["action"] for e in view["events"]} == {"test"}
+    assert {e["reason"] for e in view["events"]} == {"test"}
+    assert (view["decisions"], view["notifications"]) == ([], [])
+    assert "test received" in view["timeline"][-1]["summary"]
+
+
+def test_a_resolve_with_nothing_open_is_shown_by_the_id_it_answers(server: ServerProcess) -> None:
+    """A resolve for an alert never triggered: recorded, and GET /api/incidents/{id} of the id
+    in its answer shows that event with `incident: null`; it is not listed as an incident."""
+    alert_id = f"orphan-{uuid.uuid4()}"
+    answer = post(server, poc("RESOLVED", alert_id)).json()
+    assert (answer["state"], answer["decision"]) == (None, "resolve_without_incident")
+    view = httpx.get(f"{server.url}/api/incidents/{answer['incident_id']}").json()
+    assert view["incident"] is None
+    assert [(e["action"], e["reason"]) for e in view["events"]] == [
+        ("resolve", "resolve_without_incident")
+    ]
+    assert [e["payload"]["alert_id"] for e in view["events"]] == [alert_id]
+    listed = httpx.get(f"{server.url}/api/incidents", params={"limit": 1000}).json()
+    assert answer["incident_id"] not in [i["id"] for i in listed["incidents"]]
 
 
 def test_api_lists_and_explains_incidents(server: ServerProcess) -> None:
@@ -147,9 +173,58 @@ def test_api_lists_and_explains_incidents(server: ServerProcess) -> None:
     assert [d["reason"] for d in detail["decisions"]] == ["held", "resolved_in_hold"]
     assert [e["payload"]["alert_id"] for e in detail["events"]] == [alert_id, alert_id]
     assert any("resolved_in_hold" in entry["summary"] for entry in detail["timeline"])
-    assert httpx.get(f"{server.url}/api/incidents/nope").status_code == 404
-    assert httpx.get(f"{server.url}/api/incidents", params={"state": "bogus"}).status_code == 422
-    assert httpx.get(f"{server.url}/api/incidents", params={"cursor": "zz"}).status_code == 400
+    missing = httpx.get(f"{server.url}/api/incidents/nope")
+    assert (missing.status_code, missing.json()["error"]) == (404, "not_found")
+    assert "no incident 'nope'" in missing.json()["message"]
+    cursor = httpx.get(f"{server.url}/api/incidents", params={"cursor": "zz"})
+    assert (cursor.status_code, cursor.json()["error"]) == (400, "invalid_cursor")
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "parameter", "named"),
+    [
+        (
+            "/api/incidents",
+            {"state": "bogus"},
+            "state",
+            "'holding', 'escalated', 'resolved' or 'expired' (got 'bogus')",
+        ),
+        ("/api/incidents", {"limit": "0"}, "limit", "greater than or equal to 1 (got '0')"),
+        ("/api/incidents", {"limit": "5000"}, "limit", "less than or equal to 1000"),
+        ("/api/incidents", {"limit": "ten"}, "limit", "a valid integer"),
+        ("/api/outbox", {"status": "lost"}, "status", "'pending', 'dead' or 'sent' (got 'lost')"),
+        ("/api/outbox", {"before": "0"}, "before", "greater than or equal to 1"),
+        ("/api/outbox", {"limit": "-1"}, "limit", "greater than or equal to 1"),
+    ],
+)
+def test_a_bad_query_parameter_is_a_400_naming_it_and_what_it_accepts(
+    server: ServerProcess, path: str, params: dict[str, str], parameter: str, named: str
+) -> None:
+    """Every query parameter of the JSON API: a bad value is answered 400 in the documented
+    {"error", "message"} shape (not FastAPI's 422 {"detail": [...]}), naming the parameter and
+    the values it accepts."""
+    response = httpx.get(f"{server.url}{path}", params=params)
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"error", "parameter", "message"}
+    assert (body["error"], body["parameter"]) == ("invalid_parameter", parameter)
+    assert body["message"].startswith(f"{parameter} must be ")
+    assert named in body["message"]
+
+
+def test_a_bad_path_parameter_is_a_400_too_and_openapi_says_400(server: ServerProcess) -> None:
+    """A notification id that is not a number: 400 naming it. /openapi.json documents 400 with
+    the error shape for the API's parameters, and no 422 anywhere."""
+    response = httpx.post(f"{server.url}/api/outbox/abc/retry")
+    assert response.status_code == 400
+    assert response.json()["parameter"] == "notification_id"
+    schema = httpx.get(f"{server.url}/openapi.json").json()
+    codes = {
+        code for ops in schema["paths"].values() for op in ops.values() for code in op["responses"]
+    }
+    assert "422" not in codes
+    listing = schema["paths"]["/api/incidents"]["get"]["responses"]["400"]
+    assert "invalid_parameter" in listing["description"]
 
 
 def test_ready_when_the_database_answers(server: ServerProcess) -> None:

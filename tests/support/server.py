@@ -69,6 +69,16 @@ class ServerProcess:
         """SIGKILL: no shutdown code runs."""
         return self._signal(signal.SIGKILL, 10.0)
 
+    def pause(self) -> None:
+        """SIGSTOP: the process does nothing (no tick, no delivery) until resume()."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after pause()."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
     def _signal(self, sig: signal.Signals, timeout: float) -> int:
         assert self.process is not None
         if self.process.poll() is None:

@@ -82,7 +82,7 @@ def apply_batch(
         accepted: list[Accepted] = []
         for event in delivery.events:
             current = transcript.current(event.incident_id)
-            episode = target_episode(current, event)
+            episode = target_episode(current, event, now, policy)
             key = delivery_key(event, episode)
             if key not in queried:  # only when an earlier event of the batch was a repeat
                 known |= tx.known_delivery_keys([event.incident_id], [key])
@@ -125,7 +125,7 @@ def _candidate_keys(
     keys: set[str] = set()
     for event in alerts:
         current = working.get(event.incident_id)
-        keys.add(delivery_key(event, target_episode(current, event)))
+        keys.add(delivery_key(event, target_episode(current, event, now, policy)))
         if event.incident_id in repeated:  # only they need the state an earlier event leaves
             working[event.incident_id] = step(current, event, now, policy).incident or current
     return keys

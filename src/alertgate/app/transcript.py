@@ -35,11 +35,16 @@ class Transcript:
         self.keys.add(record.delivery_key)
 
     def record(self, before: Incident | None, transition: Transition, now: datetime) -> None:
-        """Add what one step decided: the incident's new state, its decision, its intents."""
+        """Add what one step decided: the incident's new state, and the decision and intents
+        of each of its stages (an overdue timer's, then the event's own)."""
         after = transition.incident
         if after is not None and after is not before:
             self._current[after.id] = after
-        decision = transition.decision
+        for stage in transition.stages:
+            self._decided(stage, now)
+
+    def _decided(self, transition: Transition, now: datetime) -> None:
+        after, decision = transition.incident, transition.decision
         if after is None or decision.outcome is Outcome.RECORDED:
             return
         self.decisions.append(

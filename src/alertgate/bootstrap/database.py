@@ -33,11 +33,30 @@ def display_database_url(url: str) -> str:
 
 
 def open_database(settings: Settings, *, serving: bool = False) -> Engine:
-    """Connect and bring the schema up to date."""
+    """Connect and bring the schema up to date.
+
+    Raises:
+        DatabaseNotReadyError: the database cannot be reached or written; the message names
+            ALERTGATE_DATABASE_URL (password hidden) and the database's reason, in one line.
+    """
     url = settings.database_url.get_secret_value()
-    engine = engines.create(url, background_checkpoints=serving)
-    migrate.upgrade(engine)
+    try:
+        engine = engines.create(url, background_checkpoints=serving)
+    except OSError as exc:  # SQLite: the file's directory cannot be created
+        raise _unreachable(url, str(exc)) from None
+    try:
+        migrate.upgrade(engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise _unreachable(url, str(exc.orig)) from None
     return engine
+
+
+def _unreachable(url: str, reason: str) -> DatabaseNotReadyError:
+    return DatabaseNotReadyError(
+        f"cannot open the database ALERTGATE_DATABASE_URL={display_database_url(url)}: "
+        + " ".join(reason.split())  # psycopg's reasons span lines; this is one
+    )
 
 
 def outbox_access(settings: Settings) -> tuple[Store, IncidentQueries, Callable[[], None]]:

@@ -6,6 +6,7 @@ import sys
 from datetime import timedelta
 
 from alertgate import bootstrap
+from alertgate.bootstrap import listen
 from alertgate.config import DURATION_FIELDS, SPECS, Settings
 from alertgate.config_sources import Loaded
 from alertgate.domain.durations import format_duration
@@ -53,7 +54,11 @@ def describe_rule(rule: NoResolveRule) -> str:
 def check_config(loaded: Loaded) -> int:
     """Print the effective configuration; exit 2 when something is unusable."""
     settings = loaded.settings
-    problems = [bootstrap.database_url_problem(settings), *bootstrap.channel_problems(settings)]
+    problems = [
+        bootstrap.database_url_problem(settings),
+        listen.host_problem(settings),
+        *bootstrap.channel_problems(settings),
+    ]
     if any(problems):
         print("alertgate: invalid configuration:", file=sys.stderr)
         for problem in filter(None, problems):

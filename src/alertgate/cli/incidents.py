@@ -93,7 +93,7 @@ def show_incident(settings: Settings, incident_id: str, as_json: bool) -> int:
     finally:
         read.close()
     if timeline is None:
-        print(f"alertgate: no incident {scrub(incident_id)!r}", file=sys.stderr)
+        print(f"alertgate: no incident {scrub(incident_id)!r} and no event for it", file=sys.stderr)
         return EXIT_NOT_FOUND
     if as_json:
         print(scrub(timeline_view(timeline).model_dump_json(indent=2)))
@@ -104,6 +104,21 @@ def show_incident(settings: Settings, incident_id: str, as_json: bool) -> int:
 
 def _details(timeline: Timeline, out: Print) -> None:
     i = timeline.incident
+    if i is None:
+        out(f"incident {timeline.incident_id}: {NEVER_OPENED}")
+    else:
+        _summary(i, out)
+    out("timeline:")
+    for entry in timeline_view(timeline).timeline:
+        out(f"  {when(entry.at)}  {entry.type:<12}  {entry.summary}")
+
+
+NEVER_OPENED = (
+    "never opened: only recorded events (a sender's test, or a resolve with nothing open)"
+)
+
+
+def _summary(i: Incident, out: Print) -> None:
     out(f"incident {i.id}: {i.name}")
     rows = [
         ("state", f"{i.state.value} (episode {i.episode}, because {i.reason.value})"),
@@ -122,6 +137,3 @@ def _details(timeline: Timeline, out: Print) -> None:
         rows.insert(4, ("description", i.description))
     for label, value in rows:
         out(f"  {label:<12} {value}")
-    out("timeline:")
-    for entry in timeline_view(timeline).timeline:
-        out(f"  {when(entry.at)}  {entry.type:<12}  {entry.summary}")

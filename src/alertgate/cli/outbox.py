@@ -4,6 +4,7 @@ from the database (the server need not run; a running one picks re-driven rows u
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -11,6 +12,7 @@ import orjson
 
 from alertgate import bootstrap
 from alertgate.config_sources import Loaded
+from alertgate.logging import Redactor
 from alertgate.ports import NotificationRecord, Redrive
 
 STATUSES = ("pending", "dead", "sent")
@@ -54,7 +56,12 @@ def add_parser(
 
 
 def run(args: argparse.Namespace, loaded: Loaded) -> int:
-    store, queries, close = bootstrap.outbox_access(loaded.settings)
+    try:
+        store, queries, close = bootstrap.outbox_access(loaded.settings)
+    except bootstrap.DatabaseNotReadyError as exc:
+        scrub = Redactor(bootstrap.secrets_of(loaded.settings)).scrub
+        print(f"alertgate: {scrub(str(exc))}", file=sys.stderr)
+        return 1
     try:
         if args.outbox_command == "list":
             statuses = [args.status] if args.status else ["pending", "dead"]

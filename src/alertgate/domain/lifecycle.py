@@ -1,110 +1,109 @@
 """The incident lifecycle: `step()` and the transition table it reads.
 
 `step(incident, event, now, policy)` is the one decision function. It never reads a clock and
-never does I/O: the same code decides live and in a replay of history.
+never does I/O: the same code decides live and in a replay of history. It also decides as a
+perfect timer would have when the scheduler is late: an alert event that finds its incident's
+deadline passed first meets the timer that fell due before it (see `overdue_timers`).
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from types import MappingProxyType
 
 from alertgate.domain.alert import Action, AlertEvent
-from alertgate.domain.decisions import (
-    Decision,
-    Effect,
-    NotificationKind,
-    Notify,
-    Outcome,
-    Reason,
-)
+from alertgate.domain.decisions import Decision, NotificationKind, Notify, Outcome, Reason
 from alertgate.domain.durations import format_duration
 from alertgate.domain.errors import DomainError
 from alertgate.domain.incident import Incident, State
 from alertgate.domain.no_resolve import NoResolveMode
 from alertgate.domain.policy import Policy
+from alertgate.domain.transition import (
+    Event,
+    EventKind,
+    Handler,
+    HoldExpired,
+    Transition,
+    kind_of,
+    needs_alert,
+    needs_incident,
+    recorded,
+)
 
-
-class EventKind(enum.StrEnum):
-    """The inputs of the lifecycle."""
-
-    TRIGGER = "trigger"
-    RESOLVE = "resolve"
-    HOLD_EXPIRED = "hold_expired"
-
-
-@dataclass(frozen=True, slots=True)
-class HoldExpired:
-    """The scheduler's event: the hold deadline of the current episode has come."""
-
-
-Event = AlertEvent | HoldExpired
-
-
-@dataclass(frozen=True, slots=True)
-class Transition:
-    """The result of one step: the incident as it is now, and what must happen because of it."""
-
-    incident: Incident | None
-    effects: tuple[Effect, ...]
-
-    @property
-    def decision(self) -> Decision:
-        """The decision this step took (every step takes exactly one)."""
-        return next(e for e in self.effects if isinstance(e, Decision))
-
-    @property
-    def notifications(self) -> tuple[Notify, ...]:
-        """The notifications this step asks for."""
-        return tuple(e for e in self.effects if isinstance(e, Notify))
-
-
-Handler = Callable[[Incident | None, Event, datetime, Policy], Transition]
-
-
-def kind_of(event: Event) -> EventKind:
-    """Classify a lifecycle input."""
-    if isinstance(event, HoldExpired):
-        return EventKind.HOLD_EXPIRED
-    if event.action is Action.TRIGGER:
-        return EventKind.TRIGGER
-    if event.action is Action.RESOLVE:
-        return EventKind.RESOLVE
-    raise DomainError(f"a {event.action.value} event is recorded, not decided")
+__all__ = [
+    "TRANSITIONS",
+    "Event",
+    "EventKind",
+    "HoldExpired",
+    "Transition",
+    "kind_of",
+    "overdue_timers",
+    "step",
+    "target_episode",
+]
 
 
 def step(incident: Incident | None, event: Event, now: datetime, policy: Policy) -> Transition:
-    """Apply one event to an incident (None: not seen yet) at time `now`."""
+    """Apply one event to an incident (None: not seen yet) at time `now`.
+
+    An alert event that comes at or after the incident's deadline, before the scheduler fired
+    it, first fires that timer (a resolve after the hold ended is an escalation, then its
+    follow-up), so the outcome is the one a perfect timer, and a replay, would give.
+    """
     if now.tzinfo is None:
         raise DomainError("step() needs an aware datetime for now")
+    kind = kind_of(event)  # refuses, before any timer fires, an event that is never decided
+    if kind is not EventKind.HOLD_EXPIRED and isinstance(event, AlertEvent) and _due(incident, now):
+        overdue = overdue_timers(incident, now, policy, event.action)
+        if overdue:
+            after = _apply(overdue[-1].incident, event, now, policy)
+            return Transition(after.incident, after.effects, overdue)
+    return _apply(incident, event, now, policy)
+
+
+def _apply(incident: Incident | None, event: Event, now: datetime, policy: Policy) -> Transition:
     state = incident.state if incident is not None else None
     return TRANSITIONS[(state, kind_of(event))](incident, event, now, policy)
 
 
-def _alert(event: Event) -> AlertEvent:
-    if not isinstance(event, AlertEvent):
-        raise DomainError("this transition needs an alert event")
-    return event
+def _due(incident: Incident | None, now: datetime) -> bool:
+    return incident is not None and incident.deadline is not None and incident.deadline <= now
 
 
-def _current(incident: Incident | None) -> Incident:
-    if incident is None:
-        raise DomainError("this transition needs an existing incident")
-    return incident
+# A hold end, then (an alert that never resolves, escalated) its close: never more than two.
+MAX_OVERDUE = 2
 
 
-def _record(incident: Incident | None, reason: Reason, detail: str) -> Transition:
-    return Transition(incident, (Decision(Outcome.RECORDED, reason, detail),))
+def overdue_timers(
+    incident: Incident | None, now: datetime, policy: Policy, came: Action
+) -> tuple[Transition, ...]:
+    """The timers of `incident` that fell due by `now`, fired in order through the table, each
+    decision saying that it was taken late, when an event (`came`) arrived first."""
+    fired: list[Transition] = []
+    for _ in range(MAX_OVERDUE):
+        if incident is None or incident.deadline is None or incident.deadline > now:
+            break
+        late = format_duration(now - incident.deadline)
+        timer = _apply(incident, HoldExpired(), now, policy)
+        if timer.incident is incident:  # the timer changed nothing: nothing was due after all
+            break
+        note = f"; decided {late} after its deadline, when a {came.value} came before the timer"
+        effects = tuple(
+            replace(e, detail=e.detail + note) if isinstance(e, Decision) else e
+            for e in timer.effects
+        )
+        fired.append(Transition(timer.incident, effects))
+        incident = timer.incident
+    return tuple(fired)
 
 
 def open_episode(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """A trigger with nothing open starts a new episode and holds it for its window."""
-    alert = _alert(event)
+    alert = needs_alert(event)
     window = policy.hold.window(alert.priority)
     rule = policy.no_resolve.rule_for(alert.source, alert.name, alert.labels)
     hold = window if rule is None or rule.mode is NoResolveMode.ESCALATE else rule.length(window)
@@ -139,8 +138,8 @@ def ignore_trigger(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """A trigger for an open episode (a sender retry or a re-notification) changes nothing."""
-    current = _current(incident)
-    return _record(current, Reason.DUPLICATE_TRIGGER, f"episode {current.episode} is already open")
+    current = needs_incident(incident)
+    return recorded(current, Reason.DUPLICATE_TRIGGER, f"episode {current.episode} is already open")
 
 
 def _resolved(
@@ -169,7 +168,7 @@ def resolve_in_hold(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """A resolve inside the hold: it fixed itself; tell the team's channel, page nobody."""
-    current = _current(incident)
+    current = needs_incident(incident)
     took = format_duration(now - current.opened_at)
     return _resolved(
         current,
@@ -185,9 +184,9 @@ def expire_hold(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """The hold expired with the episode still open: escalate, once."""
-    current = _current(incident)
+    current = needs_incident(incident)
     if current.deadline is None or now < current.deadline:
-        return _record(current, Reason.NOT_DUE, "the hold has not expired yet")
+        return recorded(current, Reason.NOT_DUE, "the hold has not expired yet")
     held = current.deadline - current.opened_at
     rule = policy.no_resolve.rule_for(current.source, current.name, current.labels)
     if rule is not None and rule.mode is not NoResolveMode.ESCALATE:
@@ -255,11 +254,11 @@ def close_escalated(
 
     Only such an episode has a deadline while ESCALATED; for any other it is a stale timer.
     """
-    current = _current(incident)
+    current = needs_incident(incident)
     if current.deadline is None:
         return ignore_timer(current, event, now, policy)
     if now < current.deadline:
-        return _record(current, Reason.NOT_DUE, "the episode does not close yet")
+        return recorded(current, Reason.NOT_DUE, "the episode does not close yet")
     closed = _ended(current, Reason.NO_RESOLVE_CLOSED, now)
     detail = (
         f"closed {format_duration(now - current.opened_at)} after it triggered: it never sends "
@@ -272,7 +271,7 @@ def resolve_escalated(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """A resolve after an escalation: one follow-up to the people who were paged."""
-    current = _current(incident)
+    current = needs_incident(incident)
     return _resolved(
         current,
         now,
@@ -287,22 +286,22 @@ def record_orphan_resolve(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """A resolve with nothing ever triggered: recorded, nobody is told."""
-    return _record(None, Reason.RESOLVE_WITHOUT_INCIDENT, "no open incident to resolve")
+    return recorded(None, Reason.RESOLVE_WITHOUT_INCIDENT, "no open incident to resolve")
 
 
 def ignore_resolve(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """A resolve for an episode that is already over: recorded, nobody is told again."""
-    current = _current(incident)
-    return _record(current, Reason.DUPLICATE_RESOLVE, f"episode {current.episode} is already over")
+    current = needs_incident(incident)
+    return recorded(current, Reason.DUPLICATE_RESOLVE, f"episode {current.episode} is already over")
 
 
 def ignore_timer(
     incident: Incident | None, event: Event, now: datetime, policy: Policy
 ) -> Transition:
     """A hold expiry for an episode that no longer holds changes nothing."""
-    return _record(incident, Reason.STALE_TIMER, "the episode is no longer held")
+    return recorded(incident, Reason.STALE_TIMER, "the episode is no longer held")
 
 
 TRANSITIONS: Mapping[tuple[State | None, EventKind], Handler] = MappingProxyType(
@@ -326,8 +325,14 @@ TRANSITIONS: Mapping[tuple[State | None, EventKind], Handler] = MappingProxyType
 )
 
 
-def target_episode(incident: Incident | None, event: AlertEvent) -> int:
-    """The episode an alert event acts on: the open one, or the next one for a fresh trigger."""
+def target_episode(
+    incident: Incident | None, event: AlertEvent, now: datetime, policy: Policy
+) -> int:
+    """The episode an alert event acts on: the open one, or the next one for a fresh trigger
+    (also when an overdue timer ends the open episode before the trigger, as `step` does)."""
+    if event.action is Action.TRIGGER and _due(incident, now):
+        overdue = overdue_timers(incident, now, policy, event.action)
+        incident = overdue[-1].incident if overdue else incident
     if incident is None:
         return 1 if event.action is Action.TRIGGER else 0
     if event.action is Action.TRIGGER and not incident.is_open:

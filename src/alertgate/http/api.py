@@ -56,13 +56,19 @@ async def list_incidents(
 @router.get(
     "/api/incidents/{incident_id}",
     tags=["incidents"],
-    responses={404: {"description": "no such incident"}},
+    responses={404: {"description": "nothing stored for this id"}},
 )
 async def get_incident(request: Request, incident_id: str) -> TimelineView:
-    """One incident with its timeline: events, decisions with reasons, notifications."""
+    """One incident with its timeline: events, decisions with reasons, notifications.
+    `incident` is null for an id with only recorded events (a sender's test, a resolve with
+    nothing open): the id every webhook answer names always leads here."""
     timeline = await _service(request).timeline(incident_id)
     if timeline is None:
         raise HTTPException(
-            404, detail={"error": "not_found", "message": f"no incident {incident_id!r}"}
+            404,
+            detail={
+                "error": "not_found",
+                "message": f"no incident {incident_id!r} and no event for it",
+            },
         )
     return timeline_view(timeline)

@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from alertgate import __version__
 from alertgate.app.service import Service
-from alertgate.http import metrics
+from alertgate.http import errors, metrics
 from alertgate.http.api import router
 from alertgate.http.outbox import router as outbox_router
 from alertgate.http.redaction import ASGIApp, RedactedResponses
@@ -66,6 +66,7 @@ def create_app(
     api = FastAPI(title="alertgate", version=__version__, lifespan=lifespan)
     api.state.service = service
     api.state.token = options.token
+    errors.install(api)
     api.include_router(router)
     api.include_router(outbox_router)
     api.include_router(metrics.router)

@@ -78,7 +78,8 @@ class TimelineEntry(BaseModel):
 
 
 class TimelineView(BaseModel):
-    incident: IncidentView
+    id: str
+    incident: IncidentView | None  # None: only recorded events (a test, a resolve of nothing)
     timeline: list[TimelineEntry]
     events: list[EventView]
     decisions: list[DecisionView]
@@ -186,7 +187,8 @@ def timeline_view(timeline: Timeline) -> TimelineView:
         )
     entries.sort(key=lambda e: e.at)
     return TimelineView(
-        incident=incident_view(timeline.incident),
+        id=timeline.incident_id,
+        incident=incident_view(timeline.incident) if timeline.incident else None,
         timeline=entries,
         events=[_event(e) for e in timeline.events],
         decisions=[_decision(d) for d in timeline.decisions],

@@ -167,9 +167,15 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """An incident with everything that happened to it."""
+    """An incident id with everything that happened to it.
 
-    incident: Incident
+    `incident` is None when the id has only recorded events and no incident was ever opened
+    (a sender's connectivity test, a resolve with nothing open): the id a webhook answered
+    still leads to what was stored.
+    """
+
+    incident_id: str
+    incident: Incident | None
     events: list[EventRecord]
     decisions: list[DecisionRecord]
     notifications: list[NotificationRecord]

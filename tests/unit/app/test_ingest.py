@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from alertgate.adapters.sources.coralogix import parse
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores import migrate
-from alertgate.adapters.stores.schema import events, outbox
+from alertgate.adapters.stores.schema import decisions, events, outbox
 from alertgate.adapters.stores.sql import SqlStore, _WriteTx
 from alertgate.app.ingest import Delivery, Ingestor, apply_batch
 from alertgate.app.runtime import InlineRunner
@@ -23,7 +23,7 @@ from alertgate.domain.decisions import Reason
 from alertgate.domain.incident import State
 from alertgate.ports import StoreError, StoreRefusedError
 from tests.conftest import FIXTURES
-from tests.unit.domain.factories import POLICY, T0
+from tests.unit.domain.factories import HOLD, POLICY, T0
 
 CX = FIXTURES / "coralogix"
 
@@ -92,6 +92,29 @@ def test_trigger_and_resolve_in_one_batch_decide_in_order(store: SqlStore) -> No
     results = ingest(store, delivery("default_trigger.json"), delivery("default_resolve.json"))
     assert [r[0].reason for r in results] == [Reason.HELD, Reason.RESOLVED_IN_HOLD]
     assert count(store, outbox) == 1
+
+
+def test_a_resolve_after_an_overdue_hold_stores_the_escalation_and_its_follow_up(
+    store: SqlStore,
+) -> None:
+    """The scheduler has not fired an overdue hold when its resolve comes: one commit stores
+    both decisions (escalated, said to be late; resolved after escalation) and both intents,
+    escalation first, each about its own stage of the incident; the answer is the resolve's."""
+    ingest(store, delivery("default_trigger.json"))
+    late = T0 + HOLD + timedelta(minutes=2)
+    with store.write() as tx:
+        [[answer]], transcript = apply_batch(tx, [delivery("default_resolve.json")], late, POLICY)
+    assert (answer.reason, answer.state) == (Reason.RESOLVED_AFTER_ESCALATION, State.RESOLVED)
+    with store.engine.connect() as conn:
+        decided = conn.execute(select(decisions.c.outcome, decisions.c.detail)).all()
+        queued = conn.execute(select(outbox.c.kind).order_by(outbox.c.id)).scalars().all()
+    assert [o for o, _ in decided] == ["held", "escalated", "resolved_after_escalation"]
+    assert "decided 2m after its deadline, when a resolve came" in decided[1][1]
+    assert queued == ["escalation", "resolution"]
+    assert [(i.kind.value, i.incident.state) for i in transcript.intents] == [
+        ("escalation", State.ESCALATED),
+        ("resolution", State.RESOLVED),
+    ]
 
 
 def test_test_and_save_is_recorded_as_a_test_without_an_incident(store: SqlStore) -> None:

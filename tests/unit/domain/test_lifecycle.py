@@ -129,6 +129,69 @@ def test_hold_expiry_before_the_deadline_does_nothing() -> None:
     assert t.decision.reason is Reason.NOT_DUE
 
 
+def test_resolve_just_before_the_deadline_is_still_self_resolved() -> None:
+    """(holding, resolve) one second before the hold ends: it healed inside its window."""
+    t = step(held(), resolve(), T0 + HOLD - timedelta(seconds=1), POLICY)
+    assert t.decision.outcome is Outcome.SELF_RESOLVED
+    assert t.overdue == ()
+
+
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(minutes=3)])
+def test_resolve_after_the_deadline_before_the_timer_escalates_then_follows_up(
+    late: timedelta,
+) -> None:
+    """(holding, resolve) at or after the deadline, the scheduler not yet fired (a restart with
+    many overdue holds, a store error): the alert was open when its window ended, so the hold
+    expires first (escalated, saying it was decided late), then the resolve is its follow-up;
+    never "resolved on its own"."""
+    now = T0 + HOLD + late
+    t = step(held(), resolve(), now, POLICY)
+    [expiry] = t.overdue
+    assert expiry.incident is not None
+    assert (expiry.incident.state, expiry.incident.escalated_at) == (State.ESCALATED, now)
+    assert (expiry.decision.outcome, expiry.decision.reason) == (
+        Outcome.ESCALATED,
+        Reason.HOLD_EXPIRED,
+    )
+    assert f"decided {'3m' if late else '0s'} after its deadline" in expiry.decision.detail
+    assert "when a resolve came" in expiry.decision.detail
+    assert expiry.notifications == (Notify(NotificationKind.ESCALATION, Reason.HOLD_EXPIRED),)
+    assert t.incident is not None
+    assert (t.incident.state, t.incident.deadline, t.incident.resolved_at) == (
+        State.RESOLVED,
+        None,
+        now,
+    )
+    assert t.decision.outcome is Outcome.RESOLVED_AFTER_ESCALATION
+    assert [s.decision.outcome for s in t.stages] == [
+        Outcome.ESCALATED,
+        Outcome.RESOLVED_AFTER_ESCALATION,
+    ]
+    assert [n.kind for s in t.stages for n in s.notifications] == [
+        NotificationKind.ESCALATION,
+        NotificationKind.RESOLUTION,
+    ]
+
+
+def test_trigger_after_the_deadline_before_the_timer_escalates_and_is_a_repeat() -> None:
+    """(holding, trigger) after the deadline: the overdue hold escalates now, and the trigger
+    (Coralogix re-notifying) repeats the escalated episode, as it would have a moment later."""
+    t = step(held(), trigger(), T0 + HOLD + timedelta(minutes=1), POLICY)
+    assert [s.decision.outcome for s in t.overdue] == [Outcome.ESCALATED]
+    assert t.incident is not None
+    assert (t.incident.state, t.incident.episode) == (State.ESCALATED, 1)
+    assert t.decision.reason is Reason.DUPLICATE_TRIGGER
+
+
+def test_a_timer_event_itself_never_fires_overdue_timers_twice() -> None:
+    """(holding, hold expired) late: the scheduler's own event is one expiry, no overdue stage."""
+    t = step(held(), HoldExpired(), T0 + 2 * HOLD, POLICY)
+    assert t.overdue == ()
+    assert t.stages == (t,)
+    assert t.decision.outcome is Outcome.ESCALATED
+    assert "after its deadline" not in t.decision.detail
+
+
 def test_trigger_after_escalation_changes_nothing() -> None:
     """(escalated, trigger): Coralogix re-notifying an escalated alert pages nobody again."""
     before = escalated()
@@ -199,9 +262,11 @@ def test_step_refuses_a_naive_now() -> None:
 
 
 def test_test_events_are_not_decided() -> None:
-    """A sender's "Test & Save" sample never reaches the lifecycle."""
+    """A sender's "Test & Save" sample never reaches the lifecycle, and never fires a timer."""
     with pytest.raises(DomainError):
         step(None, alert(Action.TEST), T0, POLICY)
+    with pytest.raises(DomainError):
+        step(held(), alert(Action.TEST), T0 + 2 * HOLD, POLICY)
 
 
 @pytest.mark.parametrize(
@@ -218,4 +283,9 @@ def test_test_events_are_not_decided() -> None:
 def test_target_episode(state: State | None, action: Action, expected: int) -> None:
     """An event acts on the open episode; a trigger with nothing open, on the next one."""
     incident = None if state is None else replace(held(), state=state)
-    assert target_episode(incident, alert(action)) == expected
+    assert target_episode(incident, alert(action), T0, POLICY) == expected
+
+
+def test_target_episode_of_a_late_trigger_is_the_open_episode_after_its_expiry() -> None:
+    """A trigger after an overdue hold acts on the (now escalated) open episode: no new one."""
+    assert target_episode(held(), trigger(), T0 + 2 * HOLD, POLICY) == 1

@@ -176,7 +176,7 @@ def expired() -> Incident:
 def test_trigger_after_an_expired_episode_opens_the_next_episode() -> None:
     """(EXPIRED, TRIGGER): the episode is over, so a trigger starts episode 2 and holds it."""
     previous = expired()
-    assert target_episode(previous, alert()) == 2
+    assert target_episode(previous, alert(), T0 + timedelta(hours=2), policy(EXPIRE)) == 2
     transition = step(previous, alert(), T0 + timedelta(hours=2), policy(EXPIRE))
     assert transition.incident is not None
     assert (transition.incident.state, transition.incident.episode) == (State.HOLDING, 2)
@@ -226,3 +226,56 @@ def test_edge_triggered_stamps_ignore_the_episode() -> None:
     assert delivery_key(stamped(Action.TRIGGER, T0, False), 1) == delivery_key(
         stamped(Action.TRIGGER, T0, False), 2
     )
+
+
+def test_late_trigger_of_an_inform_rule_alert_ends_the_episode_then_opens_the_next() -> None:
+    """(HOLDING, TRIGGER) after its deadline, before the timer fired: the episode ends as it
+    would have at its deadline (informed), and the trigger opens episode 2, not a repeat."""
+    incident = opened(INFORM)
+    now = T0 + HOLD + timedelta(minutes=5)
+    assert target_episode(incident, alert(), now, policy(INFORM)) == 2
+    transition = step(incident, alert(), now, policy(INFORM))
+    [ended] = transition.overdue
+    assert ended.decision.outcome is Outcome.INFORMED
+    assert "decided 5m after its deadline, when a trigger came" in ended.decision.detail
+    assert [n.kind for n in ended.notifications] == [NotificationKind.INFORMATION]
+    assert ended.incident is not None
+    assert ended.incident.episode == 1
+    assert transition.incident is not None
+    assert (transition.incident.state, transition.incident.episode) == (State.HOLDING, 2)
+    assert transition.decision.outcome is Outcome.HELD
+
+
+def test_late_resolve_after_the_close_of_an_escalated_episode_is_not_a_follow_up() -> None:
+    """(ESCALATED, RESOLVE) after the close deadline, before the timer fired: the episode
+    closed at its deadline (quietly), so the resolve is recorded, no follow-up is sent."""
+    escalated = step(opened(ESCALATE), HoldExpired(), T0 + HOLD, policy(ESCALATE)).incident
+    now = T0 + timedelta(hours=2)
+    transition = step(escalated, alert(Action.RESOLVE), now, policy(ESCALATE))
+    assert [s.decision.outcome for s in transition.overdue] == [Outcome.CLOSED]
+    assert transition.decision.reason is Reason.DUPLICATE_RESOLVE
+    assert transition.notifications == ()
+    assert transition.incident is not None
+    assert transition.incident.state is State.EXPIRED
+
+
+def test_late_trigger_after_the_close_of_an_escalated_episode_opens_the_next() -> None:
+    """(ESCALATED, TRIGGER) after the close deadline: closed first, then episode 2 is held,
+    so the new occurrence pages again instead of being swallowed as a repeat."""
+    escalated = step(opened(ESCALATE), HoldExpired(), T0 + HOLD, policy(ESCALATE)).incident
+    transition = step(escalated, alert(), T0 + timedelta(hours=2), policy(ESCALATE))
+    assert [s.decision.outcome for s in transition.overdue] == [Outcome.CLOSED]
+    assert transition.incident is not None
+    assert (transition.incident.state, transition.incident.episode) == (State.HOLDING, 2)
+
+
+def test_a_resolve_long_overdue_fires_both_the_hold_end_and_the_close() -> None:
+    """(HOLDING, RESOLVE) after both the hold end and the episode's close under an escalate
+    rule: the two timers fire in order (escalated, closed), and the resolve is recorded."""
+    now = T0 + timedelta(hours=3)
+    transition = step(opened(ESCALATE), alert(Action.RESOLVE), now, policy(ESCALATE))
+    assert [s.decision.outcome for s in transition.overdue] == [Outcome.ESCALATED, Outcome.CLOSED]
+    assert [n.kind for s in transition.stages for n in s.notifications] == [
+        NotificationKind.ESCALATION
+    ]
+    assert transition.decision.reason is Reason.DUPLICATE_RESOLVE

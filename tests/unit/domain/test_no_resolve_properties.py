@@ -51,10 +51,12 @@ class Run:
 
     def apply(self, event: Event) -> Transition:
         transition = step(self.incident, event, self.now, self.policy)
+        for stage in transition.stages:  # a timer that fell due before the event, then its own
+            done = stage.incident
+            if done is not None and stage.decision.outcome is not Outcome.RECORDED:
+                self.decisions[done.episode].append(stage.decision.outcome)
+                self.notices[done.episode] += [n.kind for n in stage.notifications]
         after = transition.incident
-        if after is not None and transition.decision.outcome is not Outcome.RECORDED:
-            self.decisions[after.episode].append(transition.decision.outcome)
-            self.notices[after.episode] += [n.kind for n in transition.notifications]
         self.incident = after if after is not None else self.incident
         assert (
             self.incident is None
@@ -109,3 +111,35 @@ def test_guarantees_hold_for_any_events_under_any_rule(
         or run.incident.state in (State.RESOLVED, State.EXPIRED)
         or (run.incident.state is State.ESCALATED and rule is None)
     )
+
+
+Taken = tuple[dict[int, list[Outcome]], dict[int, list[NotificationKind]]]
+
+
+def play(policy: Policy, ops: list[tuple[str, int]], perfect: bool) -> Taken:
+    """Decisions and notices by episode with a perfect timer (every deadline fired at its time)
+    or a late one (fired only by the stray ticks of `ops`, whenever they come)."""
+    run = Run(policy)
+    for kind, minutes in ops:
+        to = run.now + timedelta(minutes=minutes)
+        if perfect:
+            run.advance(to)
+        run.now = to
+        run.apply({"trigger": ALERT, "resolve": RESOLVE}.get(kind, HoldExpired()))
+    run.advance(None)
+    return dict(run.decisions), dict(run.notices)
+
+
+@settings(max_examples=300, deadline=None)
+@given(rule=rules, ops=operations)
+def test_a_late_timer_decides_what_a_perfect_timer_would_have_under_any_rule(
+    rule: NoResolveRule | None, ops: list[tuple[str, int]]
+) -> None:
+    """An event that comes after a hold end or an episode's close, before the scheduler fired
+    it, meets the episode as a perfect timer would have left it: same decisions, same notices
+    (a late trigger of an expired episode opens the next one; a late resolve is a follow-up)."""
+    policy = Policy(
+        hold=HoldPolicy(default=timedelta(minutes=10)),
+        no_resolve=NoResolvePolicy((rule,) if rule else ()),
+    )
+    assert play(policy, ops, perfect=False) == play(policy, ops, perfect=True)

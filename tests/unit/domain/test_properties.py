@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from alertgate.domain.alert import Priority
+from alertgate.domain.alert import Action, AlertEvent, Priority
 from alertgate.domain.decisions import NotificationKind, Outcome
 from alertgate.domain.incident import Incident, State
-from alertgate.domain.lifecycle import HoldExpired, step
+from alertgate.domain.lifecycle import Event, HoldExpired, step
 from tests.unit.domain.factories import POLICY, T0, resolve, trigger
 
 kinds = st.sampled_from(["trigger", "resolve", "timer"])
@@ -26,6 +26,16 @@ events = st.lists(st.tuples(kinds, jumps, priorities), max_size=60)
 class Episode:
     decisions: list[Outcome]
     notices: list[NotificationKind]
+    resolved_late: bool = False  # a resolve came at or after the hold's deadline, while held
+
+
+def resolves_late(incident: Incident, event: object, now: datetime) -> bool:
+    """A resolve for a held incident whose hold deadline has come (whether or not it fired)."""
+    is_resolve = isinstance(event, AlertEvent) and event.action is Action.RESOLVE
+    deadline = incident.deadline
+    return (
+        is_resolve and incident.state is State.HOLDING and deadline is not None and deadline <= now
+    )
 
 
 def run(sequence: list[tuple[str, int, Priority | None]]) -> dict[int, Episode]:
@@ -37,16 +47,19 @@ def run(sequence: list[tuple[str, int, Priority | None]]) -> dict[int, Episode]:
 
     def apply(event: object) -> None:
         nonlocal incident
+        if incident is not None and resolves_late(incident, event, now):
+            episodes[incident.episode].resolved_late = True
         transition = step(incident, event, now, POLICY)  # type: ignore[arg-type]
         after = transition.incident
-        if after is not None:
-            if after is not incident:
-                assert after.version > versions[-1], "every change moves the version forward"
-                versions.append(after.version)
-            episode = episodes[after.episode]
-            if transition.decision.outcome is not Outcome.RECORDED:
-                episode.decisions.append(transition.decision.outcome)
-            episode.notices.extend(n.kind for n in transition.notifications)
+        if after is not None and after is not incident:
+            assert after.version > versions[-1], "every change moves the version forward"
+            versions.append(after.version)
+        for stage in transition.stages:  # a timer that fell due before the event, then its own
+            if stage.incident is not None:
+                episode = episodes[stage.incident.episode]
+                if stage.decision.outcome is not Outcome.RECORDED:
+                    episode.decisions.append(stage.decision.outcome)
+                episode.notices.extend(n.kind for n in stage.notifications)
         incident = after if after is not None else incident
 
     for kind, jump, priority in sequence:
@@ -107,3 +120,65 @@ def test_a_held_incident_always_has_a_deadline_and_no_other_state_does(sequence)
         incident = t.incident or incident
         if incident is not None:
             assert (incident.deadline is not None) == (incident.state is State.HOLDING)
+
+
+@settings(max_examples=400, deadline=None)
+@given(events)
+def test_a_resolve_at_or_after_the_deadline_is_never_self_resolved(sequence) -> None:
+    """A resolve that comes once the hold has ended, even before the scheduler fired the timer
+    (a restart with many overdue holds, a store error), is an escalation and then its follow-up,
+    never "resolved on its own": the alert was still open when its window ended."""
+    for episode in run(sequence).values():
+        if episode.resolved_late:
+            assert Outcome.SELF_RESOLVED not in episode.decisions, episode
+            assert episode.decisions == [
+                Outcome.HELD,
+                Outcome.ESCALATED,
+                Outcome.RESOLVED_AFTER_ESCALATION,
+            ], episode
+            assert episode.notices == [NotificationKind.ESCALATION, NotificationKind.RESOLUTION]
+
+
+forward = st.lists(st.tuples(kinds, st.integers(min_value=0, max_value=900), priorities))
+
+
+def outcomes(sequence: list[tuple[str, int, Priority | None]], perfect: bool) -> list[object]:
+    """Every (episode, outcome, notices) the lifecycle takes for the sequence, with a perfect
+    timer (fired at each deadline as time passes) or a late one (fired only by the sequence's
+    own timer ticks, at whatever time they come), then every timer fired at the end."""
+    incident: Incident | None = None
+    now = T0
+    taken: list[object] = []
+
+    def apply(event: Event) -> None:
+        nonlocal incident
+        transition = step(incident, event, now, POLICY)
+        for stage in transition.stages:
+            if stage.incident is not None and stage.decision.outcome is not Outcome.RECORDED:
+                kinds = [n.kind for n in stage.notifications]
+                taken.append((stage.incident.episode, stage.decision.outcome, kinds))
+        incident = transition.incident or incident
+
+    for kind, jump, priority in sequence:
+        to = now + timedelta(seconds=jump)
+        deadline = incident.deadline if incident else None
+        if perfect and deadline is not None and deadline <= to:
+            now = max(now, deadline)
+            apply(HoldExpired())
+        now = to
+        if kind == "timer":
+            apply(HoldExpired())
+        else:
+            apply((trigger if kind == "trigger" else resolve)(priority=priority))
+    now += timedelta(days=2)
+    apply(HoldExpired())
+    return taken
+
+
+@settings(max_examples=400, deadline=None)
+@given(forward)
+def test_a_late_timer_decides_what_a_perfect_timer_would_have(sequence) -> None:
+    """However late the scheduler fires (or whether it fires at all before the next event), every
+    episode gets the decisions and notifications it would have got from a timer that fired at
+    each deadline exactly: what a replay of the same events gives."""
+    assert outcomes(sequence, perfect=False) == outcomes(sequence, perfect=True)

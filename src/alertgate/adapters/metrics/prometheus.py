@@ -81,8 +81,8 @@ class PrometheusMetrics:
         )
         self._held = Histogram(
             f"{PREFIX}_hold_duration_seconds",
-            "How long an incident was held before its hold ended: by resolving on its own "
-            "(outcome=self_resolved) or by escalating (outcome=escalated)",
+            "How long an episode was held before its hold ended, by the decision that ended "
+            "it: self_resolved, escalated, or (alerts that never resolve) informed, expired",
             ["outcome"],
             buckets=HOLD_BUCKETS,
             registry=registry,

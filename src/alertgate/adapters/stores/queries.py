@@ -46,13 +46,14 @@ class SqlQueries:
 
     def timeline(self, incident_id: str) -> Timeline | None:
         rows = self._rows(select(incidents).where(incidents.c.id == incident_id))
-        if not rows:
-            return None
         newest_events = self._newest(events, events.c.incident_id == incident_id)
+        if not rows and not newest_events:
+            return None
         newest_decisions = self._newest(decisions, decisions.c.incident_id == incident_id)
         newest_outbox = self._newest(outbox, outbox.c.incident_id == incident_id)
         return Timeline(
-            incident=codec.incident_from(rows[0]),
+            incident_id=incident_id,
+            incident=codec.incident_from(rows[0]) if rows else None,
             events=[codec.event_from(r) for r in newest_events],
             decisions=[codec.decision_from(r) for r in newest_decisions],
             notifications=[codec.notification_record_from(r) for r in newest_outbox],
