@@ -71,6 +71,11 @@ def _alertmanager() -> list[Hostile]:
         Hostile("starts_at_wrong_type", body(startsAt=1796483600), "alerts[0].startsAt"),
         Hostile("starts_at_not_a_time", body(startsAt="yesterday"), "alerts[0].startsAt"),
         Hostile("ends_at_wrong_type", body(status="resolved", endsAt={}), "alerts[0].endsAt"),
+        Hostile(
+            "truncated_wrong_type",
+            _json({"alerts": [alert], "truncatedAlerts": "2"}),
+            "truncatedAlerts",
+        ),
     ]
 
 

@@ -174,3 +174,13 @@ def test_unusable_bodies_name_the_field(document: object, field: str, words: str
         parse(orjson.dumps(document))
     assert error.value.field == field
     assert words in error.value.problem
+
+
+def test_truncated_alerts_are_carried_on_every_event_of_the_body() -> None:
+    """`truncatedAlerts: 3` (a receiver with max_alerts): each event of the body says 3 alerts
+    were left out, for intake to log and count; a body without it says 0."""
+    document = json.loads(body("grouped_firing"))
+    document["truncatedAlerts"] = 3
+    assert [e.truncated_alerts for e in parse(orjson.dumps(document))] == [3, 3, 3]
+    del document["truncatedAlerts"]
+    assert {e.truncated_alerts for e in parse(orjson.dumps(document))} == {0}

@@ -53,7 +53,10 @@ def parse(body: bytes) -> list[AlertEvent]:
         got = "missing" if alerts is None else json_type(alerts)
         raise PayloadError("alerts", f"expected an array of alerts, got {got}")
     group_status = document.get("status")
-    events = [_event(f"alerts[{i}]", alert, group_status) for i, alert in enumerate(alerts)]
+    truncated = _truncated(document.get("truncatedAlerts"))
+    events = [
+        _event(f"alerts[{i}]", alert, group_status, truncated) for i, alert in enumerate(alerts)
+    ]
     if len(events) > 1:
         events = [  # each alert's event log entry: the same body, with only that alert
             replace(event, payload=orjson.dumps({**document, "alerts": [alert]}))
@@ -62,7 +65,18 @@ def parse(body: bytes) -> list[AlertEvent]:
     return store_safe(body, events)
 
 
-def _event(path: str, alert: object, group_status: object) -> AlertEvent:
+def _truncated(value: object) -> int:
+    """How many alerts of the group Alertmanager left out of the body (`max_alerts` is set)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadError("truncatedAlerts", f"expected a count, got {json_type(value)}")
+    if value < 0:
+        raise PayloadError("truncatedAlerts", f"expected a count, got {value}")
+    return value
+
+
+def _event(path: str, alert: object, group_status: object, truncated: int) -> AlertEvent:
     if not isinstance(alert, dict):
         raise PayloadError(path, f"expected an alert object, got {json_type(alert)}")
     labels = string_pairs(f"{path}.labels", alert.get("labels"))
@@ -83,6 +97,7 @@ def _event(path: str, alert: object, group_status: object) -> AlertEvent:
             labels, [(ANNOTATION_PREFIX + k, v) for k, v in sorted(annotations.items())]
         ),
         level_triggered=True,  # it re-sends state: see domain.alert.delivery_key
+        truncated_alerts=truncated,
     )
 
 
