@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,17 @@ class RejectedError(Exception):
         super().__init__(message)
         self.status, self.body = status, {"error": error, "message": message, **extra}
         self.headers = headers or []
+
+
+def paths_of(sources: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, source) of every webhook path for the sources, as source_of() reads them: the
+    proof of concept's path for `coralogix`, `/webhooks/NAME` for each."""
+    found: list[tuple[str, str]] = []
+    for source in sorted(sources):
+        if source == "coralogix":
+            found.append((POC_PATH, source))
+        found.append((PREFIX + source, source))
+    return found
 
 
 def source_of(path: str) -> str | None:
