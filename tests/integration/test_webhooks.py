@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.support.polling import wait_for
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -176,11 +177,14 @@ def test_alerts_left_out_by_alertmanager_are_logged_counted_and_answered(
     response = post(server, json.dumps(document).encode(), path="/webhooks/alertmanager")
     assert response.status_code == 202, response.text
     assert response.json()["truncated_alerts"] == 2
-    warnings = [
-        json.loads(line)
-        for line in server.log().splitlines()
-        if '"webhook.alerts_truncated"' in line
-    ]
+    warnings = wait_for(
+        lambda: [
+            json.loads(line)
+            for line in server.log().splitlines()
+            if '"webhook.alerts_truncated"' in line
+        ],
+        "the warning in the server's log",
+    )
     assert [(w["level"], w["truncated_alerts"]) for w in warnings] == [("warning", 2)]
     metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
     assert 'alertgate_alerts_truncated_total{source="alertmanager"} 2.0' in metrics

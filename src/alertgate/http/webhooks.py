@@ -130,11 +130,11 @@ class Webhooks:
             await self._reject(send, source, 503, unavailable, [(b"retry-after", b"5")])
             return
         truncated = events[0].truncated_alerts
+        if truncated:  # said before the answer: whoever reads the answer can find the warning
+            self._truncated(source, truncated)
         await _respond(send, *_answer(accepted, truncated))
         for a in accepted:
             self._metrics.event_received(source, a.action, a.duplicate)
-        if truncated:
-            self._truncated(source, truncated)
         self._metrics.request_ingested(source, time.perf_counter() - started)
 
     def _truncated(self, source: str, count: int) -> None:
