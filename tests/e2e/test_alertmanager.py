@@ -18,6 +18,7 @@ from alertgate.adapters.sources.alertmanager import label_fingerprint
 from alertgate.domain.alert import incident_id_for
 from tests.support.alertmanager import AlertmanagerProcess, Timings
 from tests.support.net import free_port
+from tests.support.outage import Refuser
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -143,11 +144,20 @@ def test_grouped_alerts_are_held_then_self_resolved_or_escalated_each_on_its_own
     assert paged["incident"]["priority"] == "P1"
 
 
+def resolves_of(alert: Alert, sent: list[dict[str, Any]]) -> int:
+    """How many of the alerts sent are this alert's resolve."""
+    return sum(
+        1 for a in sent if a["status"] == "resolved" and a["labels"]["run"] == alert.labels["run"]
+    )
+
+
 def test_retries_while_alertgate_is_down_lose_nothing_and_double_nothing(
     alertmanager_binary: Path, sqlite_url: str, tmp_path: Path
 ) -> None:
-    """Alertmanager fires while alertgate is not running, keeps retrying, and re-sends every 2s
-    (repeat_interval) once it is up; alertgate stops again before the resolve and comes back.
+    """Alertmanager fires while alertgate is not running (connection refused), keeps retrying,
+    and re-sends every 2s (repeat_interval) once it is up; alertgate stops again before the
+    resolve, while a stand-in on its port answers 503 (a proxy with its backend gone) and shows
+    that Alertmanager sent the resolve itself more than once; then alertgate comes back.
     Result: one trigger and one resolve stored, one held and one self-resolved decision, one
     notice, however many requests Alertmanager made."""
     port = free_port()
@@ -173,9 +183,15 @@ def test_retries_while_alertgate_is_down_lose_nothing_and_double_nothing(
             before = sent()
             wait_until("a re-send of the firing alert", lambda: sent() >= before + 1, am.log)
             server.stop()
-            down = failed()
-            am.post_alerts([disk.resolved()])
-            wait_until("a failed send of the resolve", lambda: failed() > down, am.log)
+            with Refuser(port) as refuser:
+                am.post_alerts([disk.resolved()])
+                # Counted by what was refused, not by Alertmanager's failure counter: a failed
+                # re-send of the firing alert would have met that too.
+                wait_until(
+                    "Alertmanager to retry the refused resolve",
+                    lambda: resolves_of(disk, refuser.alerts()) >= 2,
+                    am.log,
+                )
             server = alertgate(sqlite_url, tmp_path, port=port).start()
             wait_until(
                 "the resolve to arrive",

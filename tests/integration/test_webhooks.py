@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.support.polling import wait_for
 from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.slow
@@ -161,6 +163,31 @@ def test_a_resolve_with_nothing_open_is_shown_by_the_id_it_answers(server: Serve
     assert [e["payload"]["alert_id"] for e in view["events"]] == [alert_id]
     listed = httpx.get(f"{server.url}/api/incidents", params={"limit": 1000}).json()
     assert answer["incident_id"] not in [i["id"] for i in listed["incidents"]]
+
+
+def test_alerts_left_out_by_alertmanager_are_logged_counted_and_answered(
+    server: ServerProcess,
+) -> None:
+    """An Alertmanager body with `truncatedAlerts: 2` (its receiver sets max_alerts) is
+    accepted, and the two alerts alertgate never saw are in the answer, in a warning in the
+    log and in alertgate_alerts_truncated_total."""
+    document = json.loads((FIXTURES / "alertmanager" / "alertmanager_firing.json").read_bytes())
+    document["truncatedAlerts"] = 2
+    document["alerts"][0]["fingerprint"] = uuid.uuid4().hex[:16]
+    response = post(server, json.dumps(document).encode(), path="/webhooks/alertmanager")
+    assert response.status_code == 202, response.text
+    assert response.json()["truncated_alerts"] == 2
+    warnings = wait_for(
+        lambda: [
+            json.loads(line)
+            for line in server.log().splitlines()
+            if '"webhook.alerts_truncated"' in line
+        ],
+        "the warning in the server's log",
+    )
+    assert [(w["level"], w["truncated_alerts"]) for w in warnings] == [("warning", 2)]
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    assert 'alertgate_alerts_truncated_total{source="alertmanager"} 2.0' in metrics
 
 
 def test_api_lists_and_explains_incidents(server: ServerProcess) -> None:

@@ -3,6 +3,7 @@ UTF-8, each with the field the 4xx answer must name. Built here because some are
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import orjson
@@ -48,94 +49,218 @@ def _json(document: object) -> bytes:
     return orjson.dumps(document)
 
 
-def specific(source: str) -> list[Hostile]:
-    """Bodies shaped like the source's own, wrong in one place."""
-    huge = "f" * HUGE
-    nested = _nested(200)  # deep, yet inside the parser's limit: must be refused by type
-    if source == "alertmanager":
-        alert = {"status": "firing", "fingerprint": "abc", "labels": {"alertname": "A"}}
-        return [
-            Hostile("alerts_wrong_type", _json({"alerts": "all"}), "alerts"),
-            Hostile(
-                "status_wrong_type",
-                _json({"alerts": [{**alert, "status": ["firing"]}]}),
-                "alerts[0].status",
-            ),
-            Hostile(
-                "labels_wrong_type",
-                _json({"alerts": [{**alert, "labels": "a=b"}]}),
-                "alerts[0].labels",
-            ),
-            Hostile(
-                "label_nested_deep",
-                _json({"alerts": [{**alert, "labels": {"a": nested}}]}),
-                "alerts[0].labels.a",
-            ),
-            Hostile(
-                "huge_fingerprint",
-                _json({"alerts": [{**alert, "fingerprint": huge}]}),
-                "alerts[0].fingerprint",
-            ),
-        ]
-    if source == "coralogix-nc":
-        group = {"status": "Triggered", "keyValues": {"host": "h"}}
-        body = {"alertDef": {"id": "d"}, "alert": {"groups": [group]}}
-        return [
-            Hostile("groups_wrong_type", _json({**body, "alert": {"groups": "g"}}), "alert.groups"),
-            Hostile(
-                "status_wrong_type",
-                _json({**body, "alert": {"groups": [{**group, "status": 1.5}]}}),
-                "alert.groups[0].status",
-            ),
-            Hostile(
-                "key_nested_deep",
-                _json({**body, "alert": {"groups": [{**group, "keyValues": {"host": nested}}]}}),
-                "alert.groups[0].keyValues.host",
-            ),
-            Hostile(
-                "huge_group_value",
-                _json({**body, "alert": {"groups": [{**group, "keyValues": {"host": huge}}]}}),
-                "alert.groups[0].keyValues",
-            ),
-        ]
-    if source == "generic/grafana":
-        alert = {"status": "firing", "fingerprint": "abc", "labels": {"alertname": "A"}}
-        return [
-            Hostile("alerts_wrong_type", _json({"alerts": {"a": alert}}), "alerts"),
-            Hostile(
-                "status_wrong_type",
-                _json({"alerts": [{**alert, "status": {"s": 1}}]}),
-                "alerts[0].status",
-            ),
-            Hostile(
-                "name_nested_deep",
-                _json({"alerts": [{**alert, "labels": {"alertname": nested}}]}),
-                "alerts[0].labels.alertname",
-            ),
-            Hostile(
-                "huge_fingerprint",
-                _json({"alerts": [{**alert, "fingerprint": huge}]}),
-                "alerts[0].fingerprint",
-            ),
-        ]
-    if source == "coralogix":
-        body = {"alert_action": "trigger", "alertUniqueIdentifier": "u", "name": "A"}
-        return [
-            Hostile("action_wrong_type", _json({**body, "alert_action": {"a": 1}}), "alert_action"),
-            Hostile("fields_wrong_type", _json({**body, "fields": "x"}), "fields"),
-            Hostile("fields_nested_deep", _json({**body, "fields": [nested]}), "fields[0]"),
-            Hostile(
-                "huge_identity",
-                _json({**body, "alertUniqueIdentifier": huge}),
-                "alertUniqueIdentifier",
-            ),
-        ]
-    raise ValueError(f"no hostile bodies for {source!r}")
+def _alertmanager() -> list[Hostile]:
+    alert = {"status": "firing", "fingerprint": "abc", "labels": {"alertname": "A"}}
+
+    def body(**changes: object) -> bytes:
+        return _json({"alerts": [{**alert, **changes}]})
+
+    return [
+        Hostile("alerts_wrong_type", _json({"alerts": "all"}), "alerts"),
+        Hostile("status_wrong_type", body(status=["firing"]), "alerts[0].status"),
+        Hostile("labels_wrong_type", body(labels="a=b"), "alerts[0].labels"),
+        Hostile("label_nested_deep", body(labels={"a": _nested(200)}), "alerts[0].labels.a"),
+        Hostile("huge_fingerprint", body(fingerprint="f" * HUGE), "alerts[0].fingerprint"),
+        Hostile("nul_in_fingerprint", body(fingerprint="ab\x00c"), "alerts[0].fingerprint"),
+        Hostile(
+            "number_fingerprint",
+            b'{"alerts": [{"status": "firing", "fingerprint": 1e308}]}',
+            "alerts[0].fingerprint",
+        ),
+        Hostile("true_fingerprint", body(fingerprint=True), "alerts[0].fingerprint"),
+        Hostile("starts_at_wrong_type", body(startsAt=1796483600), "alerts[0].startsAt"),
+        Hostile("starts_at_not_a_time", body(startsAt="yesterday"), "alerts[0].startsAt"),
+        Hostile("ends_at_wrong_type", body(status="resolved", endsAt={}), "alerts[0].endsAt"),
+        Hostile(
+            "truncated_wrong_type",
+            _json({"alerts": [alert], "truncatedAlerts": "2"}),
+            "truncatedAlerts",
+        ),
+    ]
 
 
-SOURCES = ("alertmanager", "coralogix-nc", "generic/grafana", "coralogix")
+def _coralogix_nc() -> list[Hostile]:
+    group = {"status": "Triggered", "keyValues": {"host": "h"}}
+    definition = {"id": "d"}
+
+    def body(alert: object = None, **group_changes: object) -> bytes:
+        alert = alert or {"groups": [{**group, **group_changes}]}
+        return _json({"alertDef": definition, "alert": alert})
+
+    return [
+        Hostile("groups_wrong_type", body({"groups": "g"}), "alert.groups"),
+        Hostile("status_wrong_type", body(status=1.5), "alert.groups[0].status"),
+        Hostile(
+            "key_nested_deep",
+            body(keyValues={"host": _nested(200)}),
+            "alert.groups[0].keyValues.host",
+        ),
+        Hostile(
+            "huge_group_value", body(keyValues={"host": "f" * HUGE}), "alert.groups[0].keyValues"
+        ),
+        Hostile(
+            "nul_in_group_value",
+            body(keyValues={"host": "h\x00"}),
+            "alert.groups[0].keyValues.host",
+        ),
+        Hostile(
+            "nul_in_definition_id",
+            _json({"alertDef": {"id": "d\x00"}, "alert": {"groups": [group]}}),
+            "alertDef.id",
+        ),
+        Hostile(
+            "number_definition_id",
+            _json({"alertDef": {"id": 7}, "alert": {"groups": [group]}}),
+            "alertDef.id",
+        ),
+        Hostile(
+            "only_the_event_id",  # alert.id names one event: no stable identity
+            _json({"alert": {"id": "e-1", "groups": [group]}}),
+            "alertDef.id",
+        ),
+        Hostile(
+            "timestamp_wrong_type",
+            body({"groups": [group], "timestamp": {"s": 1}}),
+            "alert.timestamp",
+        ),
+    ]
 
 
-def cases() -> list[tuple[str, Hostile]]:
-    """(source, body) for every source and every hostile body."""
-    return [(s, h) for s in SOURCES for h in (*common(), *specific(s))]
+def _generic_grafana() -> list[Hostile]:
+    alert = {"status": "firing", "fingerprint": "abc", "labels": {"alertname": "A"}}
+
+    def body(**changes: object) -> bytes:
+        return _json({"alerts": [{**alert, **changes}]})
+
+    return [
+        Hostile("alerts_wrong_type", _json({"alerts": {"a": alert}}), "alerts"),
+        Hostile("status_wrong_type", body(status={"s": 1}), "alerts[0].status"),
+        Hostile(
+            "name_nested_deep",
+            body(labels={"alertname": _nested(200)}),
+            "alerts[0].labels.alertname",
+        ),
+        Hostile("huge_fingerprint", body(fingerprint="f" * HUGE), "alerts[0].fingerprint"),
+        Hostile("nul_in_fingerprint", body(fingerprint="\x00"), "alerts[0].fingerprint"),
+        Hostile("true_fingerprint", body(fingerprint=True), "alerts[0].fingerprint"),
+        Hostile("fractional_fingerprint", body(fingerprint=1.5), "alerts[0].fingerprint"),
+        Hostile("starts_at_not_a_time", body(startsAt="soon"), "alerts[0].startsAt"),
+        Hostile("ends_at_wrong_type", body(status="resolved", endsAt={}), "alerts[0].endsAt"),
+    ]
+
+
+def _coralogix() -> list[Hostile]:
+    alert = {"alert_action": "trigger", "alertUniqueIdentifier": "u", "name": "A"}
+
+    def body(**changes: object) -> bytes:
+        return _json({**alert, **changes})
+
+    return [
+        Hostile("action_wrong_type", body(alert_action={"a": 1}), "alert_action"),
+        Hostile("fields_wrong_type", body(fields="x"), "fields"),
+        Hostile("fields_nested_deep", body(fields=[_nested(200)]), "fields[0]"),
+        Hostile("huge_identity", body(alertUniqueIdentifier="f" * HUGE), "alertUniqueIdentifier"),
+        Hostile("nul_in_identity", body(alertUniqueIdentifier="u\x00"), "alertUniqueIdentifier"),
+        Hostile("fractional_identity", body(alertUniqueIdentifier=1e308), "alertUniqueIdentifier"),
+        Hostile(
+            "nul_in_group_by_value",
+            body(alertGroupByValues={"host": "h\x00"}),
+            "alertGroupByValues.host",
+        ),
+        Hostile(
+            "nul_in_group_by_field",
+            body(fields=[{"key": "Group-by Value1", "value": "v\x00"}]),
+            "fields[0]",
+        ),
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Tolerated:
+    """A body with NULs only where alertgate keeps free text, or keeps nothing: accepted, each
+    kept NUL shown as U+FFFD, the raw body stored as sent."""
+
+    name: str
+    body: bytes
+    shown: tuple[str, ...]  # texts the event must carry, with U+FFFD where the NULs were
+
+
+TOLERATED: dict[str, Tolerated] = {
+    "alertmanager": Tolerated(
+        "nul_in_free_texts",
+        _json(
+            {
+                "receiver": "team\x00a",  # read by nobody: only in the stored body
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "fingerprint": "0f1e2d3c4b5a6978",
+                        "labels": {"alertname": "Disk\x00Full", "dc\x00": "eu\x00"},
+                        "annotations": {"summary": "disk \x00 full"},
+                    }
+                ],
+            }
+        ),
+        ("Disk\ufffdFull", "eu\ufffd", "disk \ufffd full"),
+    ),
+    "coralogix-nc": Tolerated(
+        "nul_in_free_texts",
+        _json(
+            {
+                "_context": {"system": {"name": "x\x00"}},
+                "alertDef": {"id": "d", "name": "CPU\x00", "entityLabels": {"team": "p\x00"}},
+                "alert": {"groups": [{"status": "Triggered", "keyValues": {"host": "h"}}]},
+            }
+        ),
+        ("CPU\ufffd", "p\ufffd"),
+    ),
+    "generic/grafana": Tolerated(
+        "nul_in_free_texts",
+        _json(
+            {
+                "receiver": "r\x00",
+                "alerts": [
+                    {
+                        "status": "firing",
+                        "fingerprint": "abc",
+                        "labels": {"alertname": "A\x00", "instance": "web\x00-1"},
+                        "annotations": {"summary": "s\x00"},
+                    }
+                ],
+            }
+        ),
+        ("A\ufffd", "web\ufffd-1", "s\ufffd"),
+    ),
+    "coralogix": Tolerated(
+        "nul_in_free_texts",
+        _json(
+            {
+                "alert_action": "trigger",
+                "alertUniqueIdentifier": "u",
+                "name": "High\x00CPU",
+                "description": "d\x00",
+                "fields": [
+                    {"key": "text", "value": "log line \x00"},  # the log text: not read
+                    {"key": "team", "value": "ac\x00me"},
+                ],
+            }
+        ),
+        ("High\ufffdCPU", "d\ufffd", "ac\ufffdme"),
+    ),
+}
+"""Per source: NULs where they cost no page (not in an identity)."""
+
+
+SPECIFIC: dict[str, Callable[[], list[Hostile]]] = {
+    "alertmanager": _alertmanager,
+    "coralogix-nc": _coralogix_nc,
+    "generic/grafana": _generic_grafana,
+    "coralogix": _coralogix,
+}
+"""Bodies shaped like each source's own, wrong in one place; every source of the registry
+must have its entry (test_source_properties.py checks)."""
+
+
+def cases(sources: Iterable[str]) -> list[tuple[str, Hostile]]:
+    """(source, body) for every source given (the registry) and every hostile body."""
+    return [(s, h) for s in sorted(sources) for h in (*common(), *SPECIFIC.get(s, lambda: [])())]

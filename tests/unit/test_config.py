@@ -10,7 +10,9 @@ import pytest
 from alertgate.cli import main
 from alertgate.config_sources import ConfigError, load
 from alertgate.domain.alert import Priority
+from alertgate.http.webhooks import source_of
 from tests.conftest import FIXTURES
+from tests.support.sources import GRAFANA_TOML, configured_parsers
 
 AIOPS_ENV = FIXTURES / "config" / "aiops.env"
 
@@ -153,6 +155,24 @@ def test_check_config_masks_a_mixed_case_sig_and_shows_the_rest_of_the_url_as_gi
     out = capsys.readouterr().out
     assert "UPPERSECRET" not in out
     assert url.replace("Sig=UPPERSECRET", "Sig=***") in out
+
+
+def test_check_config_lists_every_webhook_path_served_the_poc_path_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under "webhooks (POST):" check-config lists each path the server routes to a source,
+    /coralogix/webhook (the proof of concept's) included, and every source has its path."""
+    for name in list(__import__("os").environ):
+        if name.startswith("ALERTGATE_"):
+            monkeypatch.delenv(name)
+    assert main(["check-config", "--config", str(GRAFANA_TOML)]) == 0
+    out = capsys.readouterr().out
+    listed = out.split("webhooks (POST):\n", 1)[1].split("alerts that never resolve", 1)[0]
+    paths = [line.split()[0] for line in listed.splitlines()]
+    assert "/coralogix/webhook" in paths
+    served = set(configured_parsers())
+    assert {source_of(path) for path in paths} == served
+    assert {f"/webhooks/{source}" for source in served} <= set(paths)
 
 
 def test_check_config_exits_non_zero_naming_the_setting(

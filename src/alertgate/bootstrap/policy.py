@@ -52,7 +52,7 @@ def no_resolve_policy(settings: Settings) -> NoResolvePolicy:
             mode,
             after,
             sources=frozenset({coralogix_nc.SOURCE}),
-            labels={"alert_type": coralogix_nc.TRIGGER_ONLY_TYPES},
+            labels={coralogix_nc.ALERT_TYPE: coralogix_nc.TRIGGER_ONLY_TYPES},
         )
     )
     return NoResolvePolicy(tuple(rules))

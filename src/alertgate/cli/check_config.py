@@ -11,6 +11,7 @@ from alertgate.config import DURATION_FIELDS, SPECS, Settings
 from alertgate.config_sources import Loaded
 from alertgate.domain.durations import format_duration
 from alertgate.domain.no_resolve import NoResolveRule
+from alertgate.http.webhooks import POC_PATH, paths_of
 
 NOT_SET = "(not set)"
 
@@ -77,8 +78,9 @@ def check_config(loaded: Loaded) -> int:
         f"[{loaded.origin['hold_by_priority']}]"
     )
     print("webhooks (POST):")
-    for name in sorted(bootstrap.parsers(settings)):
-        print(f"  /webhooks/{name}")
+    for path, source in paths_of(bootstrap.parsers(settings)):
+        same = f"  (the proof of concept's path: {source})" if path == POC_PATH else ""
+        print(f"  {path}{same}")
     print("alerts that never resolve (first matching rule decides):")
     for rule in bootstrap.no_resolve_policy(settings).rules:
         print(f"  {describe_rule(rule)}")

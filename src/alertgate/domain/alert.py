@@ -53,6 +53,10 @@ class AlertEvent:
     # alert alone, in the sender's own format. None keeps the whole body (a grouped body kept
     # whole for each of its N alerts would store it N times).
     payload: bytes | None = field(default=None, repr=False, compare=False)
+    # How many alerts of the same body the sender says it left out (Alertmanager's
+    # `truncatedAlerts`, when its receiver sets `max_alerts`): alertgate never sees them. Counted
+    # and logged at intake; nothing else reads it.
+    truncated_alerts: int = field(default=0, compare=False)
 
     incident_key: str = field(init=False, repr=False, compare=False)
     """The incident this event belongs to, unique across sources."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,6 +57,17 @@ class RejectedError(Exception):
         super().__init__(message)
         self.status, self.body = status, {"error": error, "message": message, **extra}
         self.headers = headers or []
+
+
+def paths_of(sources: Iterable[str]) -> list[tuple[str, str]]:
+    """(path, source) of every webhook path for the sources, as source_of() reads them: the
+    proof of concept's path for `coralogix`, `/webhooks/NAME` for each."""
+    found: list[tuple[str, str]] = []
+    for source in sorted(sources):
+        if source == "coralogix":
+            found.append((POC_PATH, source))
+        found.append((PREFIX + source, source))
+    return found
 
 
 def source_of(path: str) -> str | None:
@@ -118,10 +129,24 @@ class Webhooks:
             unavailable = {"error": "store_unavailable", "message": "could not store the event"}
             await self._reject(send, source, 503, unavailable, [(b"retry-after", b"5")])
             return
-        await _respond(send, *_answer(accepted))
+        truncated = events[0].truncated_alerts
+        if truncated:  # said before the answer: whoever reads the answer can find the warning
+            self._truncated(source, truncated)
+        await _respond(send, *_answer(accepted, truncated))
         for a in accepted:
             self._metrics.event_received(source, a.action, a.duplicate)
         self._metrics.request_ingested(source, time.perf_counter() - started)
+
+    def _truncated(self, source: str, count: int) -> None:
+        """A sender left alerts out of an accepted body: they are lost to alertgate, so say so
+        where an operator looks (the log, /metrics, the answer)."""
+        log.warning(
+            "webhook.alerts_truncated",
+            source=source,
+            truncated_alerts=count,
+            hint="the sender sent only part of the group; set max_alerts: 0 in Alertmanager",
+        )
+        self._metrics.alerts_truncated(source, count)
 
     async def _reject(
         self,
@@ -200,7 +225,7 @@ def _unchanged(text: str) -> str:
     return text
 
 
-def _answer(accepted: list[Accepted]) -> tuple[int, dict[str, object]]:
+def _answer(accepted: list[Accepted], truncated: int) -> tuple[int, dict[str, object]]:
     first = accepted[0]
     body: dict[str, object] = {
         "status": _STATUS_WORD[first.action],
@@ -219,6 +244,8 @@ def _answer(accepted: list[Accepted]) -> tuple[int, dict[str, object]]:
             }
             for a in accepted
         ]
+    if truncated:
+        body["truncated_alerts"] = truncated
     return (202 if first.action is Action.TRIGGER else 200), body
 
 

@@ -200,6 +200,11 @@ class Metrics(Protocol):
         """A webhook request was committed and answered `seconds` after it arrived."""
         ...
 
+    def alerts_truncated(self, source: str, count: int) -> None:
+        """An accepted body said its sender left `count` alerts out (Alertmanager's
+        `truncatedAlerts`): alerts alertgate never saw."""
+        ...
+
     def decided(self, outcome: Outcome, reason: Reason, held_seconds: float | None) -> None:
         """A decision; `held_seconds` when it ended a hold (self-resolved or escalated)."""
         ...
@@ -228,6 +233,9 @@ class NoMetrics:
         pass
 
     def request_ingested(self, source: str, seconds: float) -> None:
+        pass
+
+    def alerts_truncated(self, source: str, count: int) -> None:
         pass
 
     def decided(self, outcome: Outcome, reason: Reason, held_seconds: float | None) -> None:

@@ -150,6 +150,22 @@ def test_labels_are_bounded() -> None:
         ({"alerts": [{"status": "firing", "fingerprint": {}}]}, "alerts[0].fingerprint", ""),
         ({"alerts": [{"status": "firing"}]}, "alerts[0].fingerprint", "no labels"),
         ({"alerts": [{"status": "firing", "fingerprint": "f" * 300}]}, "alerts[0].fingerprint", ""),
+        # Alertmanager writes these as strings: another type is refused, not read loosely.
+        (
+            {"alerts": [{"status": "firing", "fingerprint": 1e308}]},
+            "alerts[0].fingerprint",
+            "expected a string, got the number 1e+308",
+        ),
+        (
+            {"alerts": [{"status": "firing", "fingerprint": "f", "startsAt": {}}]},
+            "alerts[0].startsAt",
+            "expected an RFC 3339 time, got object",
+        ),
+        (
+            {"alerts": [{"status": "resolved", "fingerprint": "f", "endsAt": "2026-12-03"}]},
+            "alerts[0].endsAt",
+            "not an RFC 3339 time",
+        ),
     ],
 )
 def test_unusable_bodies_name_the_field(document: object, field: str, words: str) -> None:
@@ -158,3 +174,13 @@ def test_unusable_bodies_name_the_field(document: object, field: str, words: str
         parse(orjson.dumps(document))
     assert error.value.field == field
     assert words in error.value.problem
+
+
+def test_truncated_alerts_are_carried_on_every_event_of_the_body() -> None:
+    """`truncatedAlerts: 3` (a receiver with max_alerts): each event of the body says 3 alerts
+    were left out, for intake to log and count; a body without it says 0."""
+    document = json.loads(body("grouped_firing"))
+    document["truncatedAlerts"] = 3
+    assert [e.truncated_alerts for e in parse(orjson.dumps(document))] == [3, 3, 3]
+    del document["truncatedAlerts"]
+    assert {e.truncated_alerts for e in parse(orjson.dumps(document))} == {0}

@@ -11,8 +11,11 @@ import pytest
 
 from alertgate.adapters.sources import PARSERS
 from alertgate.adapters.sources.coralogix_nc import TRIGGER_ONLY_TYPES, parse
-from alertgate.domain.alert import Action, Priority
+from alertgate.bootstrap.policy import no_resolve_policy
+from alertgate.config_sources import load
+from alertgate.domain.alert import Action, AlertEvent, Priority
 from alertgate.domain.errors import PayloadError
+from alertgate.domain.no_resolve import NoResolveRule
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "coralogix-nc"
 
@@ -128,3 +131,55 @@ def test_unusable_bodies_name_the_field(body: object, field: str) -> None:
     with pytest.raises(PayloadError) as error:
         parse(orjson.dumps(body))
     assert error.value.field == field
+
+
+def no_resolve_rule_for(event: AlertEvent) -> NoResolveRule | None:
+    """The rule a default configuration applies to the event (built-in rules only)."""
+    return no_resolve_policy(load({}).settings).rule_for(event.source, event.name, event.labels)
+
+
+@pytest.mark.parametrize(
+    "collision",
+    ["entity_label", "group_by_key", "many_group_keys"],
+)
+def test_the_declared_alert_type_wins_its_label_and_keeps_the_never_resolve_rule(
+    collision: str,
+) -> None:
+    """A user label `alert_type: security` (a meta label such as the contracts' sample), a
+    group-by key named `alert_type`, or 100 group keys sorting before it: the label still says
+    LOGS_NEW_VALUE, so the built-in never-resolve rule still applies."""
+    body = document("new_value_triggered")
+    group = body["alert"]["groups"][0]  # type: ignore[index]
+    if collision == "entity_label":
+        body["alertDef"]["entityLabels"]["alert_type"] = "security"  # type: ignore[index]
+    elif collision == "group_by_key":
+        group["keyValues"]["alert_type"] = "security"
+    else:
+        group["keyValues"].update({f"a{n:02}": "x" for n in range(100)})
+    (event,) = parse(json.dumps(body).encode())
+    assert dict(event.labels)["alert_type"] == "LOGS_NEW_VALUE"
+    rule = no_resolve_rule_for(event)
+    assert rule is not None
+    assert rule.sources == {"coralogix-nc"}
+
+
+def test_the_identity_is_the_definition_and_group_never_the_event_or_its_grouping_key() -> None:
+    """Two notifications of one alert group with a different `alert.id` (one alert event
+    each) and a different `alert.groupingKey` are one incident: alertDef.id + keyValues."""
+    first, second = document("metric_resolved"), document("metric_resolved")
+    first["alert"].update(id="event-1", groupingKey="k-1")  # type: ignore[attr-defined]
+    second["alert"].update(id="event-2", groupingKey="k-2")  # type: ignore[attr-defined]
+    (one,) = parse(json.dumps(first).encode())
+    (two,) = parse(json.dumps(second).encode())
+    assert one.identity == two.identity == "def=a1f4e2b0-6c1d-4f7e-9a55-3e2f0c9b7d10|host=server1"
+
+
+def test_without_a_definition_id_the_event_id_is_not_taken_in_its_place() -> None:
+    """alertDef.id missing, alert.id present: refused naming alertDef.id (alert.id names one
+    alert event; keyed on it every notification would open a new incident)."""
+    body = document("metric_resolved")
+    del body["alertDef"]["id"]  # type: ignore[attr-defined]
+    assert body["alert"]["id"]  # type: ignore[index]
+    with pytest.raises(PayloadError) as error:
+        parse(json.dumps(body).encode())
+    assert error.value.field == "alertDef.id"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import orjson
+import pytest
 
 from alertgate.adapters.notifiers.adaptive_card import MAX_BYTES, teams_message
 from alertgate.adapters.notifiers.graph_mail import graph_message
@@ -120,3 +121,21 @@ def test_smtp_resolution_replies_to_the_escalation_message_id() -> None:
     assert escalation["Message-ID"] == "<alertgate.3fa2c1d0e9b8a7f6.2@contoso.com>"
     assert resolution["In-Reply-To"] == escalation["Message-ID"]
     assert escalation["Importance"] == "high"
+
+
+@pytest.mark.parametrize(
+    ("source", "title"),
+    [
+        ("coralogix", "Open in Coralogix"),
+        ("coralogix-nc", "Open in Coralogix"),
+        ("alertmanager", "Open the alert"),
+        ("generic/grafana", "Open the alert"),
+    ],
+)
+def test_the_card_link_names_coralogix_for_both_coralogix_sources(source: str, title: str) -> None:
+    """Both Coralogix sources link to Coralogix's alert page, and the button says so; other
+    senders' links are named neutrally."""
+    n = notification()
+    n = replace(n, incident=replace(n.incident, source=source))
+    card = teams_message(summarize(n)).to_json()["attachments"][0]["content"]
+    assert [a["title"] for a in card["actions"]] == [title]

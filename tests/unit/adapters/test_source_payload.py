@@ -1,6 +1,9 @@
-"""Shared body helpers: the one-pass string reading equals the two-step rule it stands for."""
+"""Shared body helpers: the one-pass string reading equals the two-step rule it stands for;
+identities and times are read as strictly as their senders write them."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 import pytest
 from hypothesis import given, settings
@@ -8,11 +11,13 @@ from hypothesis import strategies as st
 
 from alertgate.adapters.sources.payload import (
     MAX_TEXT,
+    identity_text,
     is_absent,
     load_object,
     present_str,
     present_text,
 )
+from alertgate.adapters.sources.times import event_time, rfc3339
 from alertgate.domain.errors import PayloadError
 
 # Edges of every branch of is_absent(): ASCII and Unicode spaces around "null", placeholders
@@ -71,3 +76,81 @@ def test_a_body_that_is_not_json_is_called_invalid(body: bytes) -> None:
     with pytest.raises(PayloadError) as error:
         load_object(body)
     assert error.value.problem.startswith("not valid JSON")
+
+
+@pytest.mark.parametrize(
+    ("value", "integers", "expected"),
+    [
+        (" abc ", False, "abc"),
+        ("null", False, None),
+        ("$ALERT_UNIQUE_IDENTIFIER", False, None),
+        (42, True, "42"),
+        (2**70, True, str(2**70)),
+    ],
+)
+def test_identity_text_takes_strings_and_integers_when_asked(
+    value: object, integers: bool, expected: str | None
+) -> None:
+    """Absent values are None; a string is stripped; an integer is its decimal text."""
+    assert identity_text("id", value, integers=integers) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "integers", "words"),
+    [
+        (42, False, "expected a string, got the number 42"),
+        (1.5, True, "expected a string or an integer, got the number 1.5"),
+        (True, True, "got boolean"),
+        ({"a": 1}, True, "got object"),
+        (["a"], True, "got array"),
+        ("a\x00b", True, "NUL"),
+    ],
+)
+def test_identity_text_refuses_what_has_no_one_spelling(
+    value: object, integers: bool, words: str
+) -> None:
+    """Fractional numbers, booleans, objects, arrays and NULs are refused, naming the field."""
+    with pytest.raises(PayloadError) as error:
+        identity_text("alerts[0].fingerprint", value, integers=integers)
+    assert error.value.field == "alerts[0].fingerprint"
+    assert words in error.value.problem
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (None, None),
+        ("", None),
+        (1796483600, datetime(2026, 12, 5, 15, 13, 20, tzinfo=UTC)),
+        (1796483600000, datetime(2026, 12, 5, 15, 13, 20, tzinfo=UTC)),
+        ("1796483600000", datetime(2026, 12, 5, 15, 13, 20, tzinfo=UTC)),
+        ("2026-12-05T16:13:20+01:00", datetime(2026, 12, 5, 15, 13, 20, tzinfo=UTC)),
+        ("0001-01-01T00:00:00Z", None),  # Go's zero time: no time
+        (0, None),  # a number outside 2000..2100
+    ],
+)
+def test_event_time_reads_times_and_treats_implausible_ones_as_absent(
+    value: object, expected: datetime | None
+) -> None:
+    """ISO 8601 text, epoch seconds and milliseconds (numbers or their text) are read; absent
+    values and times outside 2000..2100 are None."""
+    assert event_time("time", value) == expected
+
+
+@pytest.mark.parametrize("value", [True, {}, [], "yesterday", "2026-12-05T17:33:20"])
+def test_event_time_refuses_what_is_no_time(value: object) -> None:
+    """Another type, text that is no time, or an ISO time without an offset: refused."""
+    with pytest.raises(PayloadError) as error:
+        event_time("alert.timestamp", value)
+    assert error.value.field == "alert.timestamp"
+
+
+def test_rfc3339_reads_nanoseconds_and_go_zero_time() -> None:
+    """Alertmanager's times: nanoseconds are read to the microsecond, Go's zero time is absent,
+    and a number (a time in another spelling) is refused."""
+    assert rfc3339("t", "2026-12-03T15:19:58.949130584Z") == datetime(
+        2026, 12, 3, 15, 19, 58, 949130, tzinfo=UTC
+    )
+    assert rfc3339("t", "0001-01-01T00:00:00Z") is None
+    with pytest.raises(PayloadError):
+        rfc3339("t", 1796483600)

@@ -9,47 +9,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from alertgate.adapters.sources import PARSERS
 from alertgate.adapters.sources.payload import MAX_LABELS, MAX_TEXT
 from alertgate.domain.alert import AlertEvent
 from alertgate.domain.errors import PayloadError
 from alertgate.ports import SourceParser
-from tests.support.sources import configured_parsers
+from tests.support.hostile import SPECIFIC, TOLERATED
+from tests.support.sources import configured_parsers, fixture_files
 
-FIXTURES = Path(__file__).parents[2] / "fixtures"
-SAMPLES = {
-    "alertmanager": sorted((FIXTURES / "alertmanager").glob("*.json")),
-    "coralogix-nc": sorted((FIXTURES / "coralogix-nc").glob("*.json")),
-    "generic/grafana": sorted((FIXTURES / "generic").glob("grafana_*.json")),
-    "coralogix": [],  # the Coralogix parser's own fixtures live with its tests
-}
-CORALOGIX_DEFAULT = {
-    "alert_action": "trigger",
-    "name": "High CPU",
-    "fields": [
-        {"key": "alertUniqueIdentifier", "value": "780c892f-f4db-43cb-a833-5f13a5523e96"},
-        {"key": "priority", "value": "P2"},
-        {"key": "timestampMs", "value": 1723670936254},
-        {"key": "alertGroupByValues", "value": '{"host":"web-1"}'},
-    ],
-}
-
-
-ALL = configured_parsers()
+ALL = configured_parsers()  # the registry as `serve` builds it: built-in + generic/grafana
 PARSER_NAMES = sorted(ALL)
 json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-(2**70), 2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40),
+    | st.text(max_size=40)
+    | st.text(alphabet="a\x00", min_size=1, max_size=3),  # NULs, which PostgreSQL refuses
     lambda children: (
         st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
     ),
@@ -77,6 +58,9 @@ def check(parser: SourceParser, body: bytes) -> None:
         assert len(event.labels) <= MAX_LABELS
         assert all(isinstance(k, str) and isinstance(v, str) for k, v in event.labels)
         assert all(len(v) <= MAX_TEXT for _, v in event.labels)
+        texts = [event.identity, event.name, event.description, event.instance, event.link]
+        texts += [text for pair in event.labels for text in pair]
+        assert not [t for t in texts if t and "\x00" in t]  # PostgreSQL text cannot hold it
 
 
 def locations(value: object, path: tuple[object, ...] = ()) -> Iterator[tuple[object, ...]]:
@@ -101,13 +85,20 @@ def replaced(document: object, path: tuple[object, ...], new: object) -> object:
 
 
 def samples(name: str) -> list[object]:
-    found: list[object] = [json.loads(p.read_bytes()) for p in SAMPLES.get(name, [])]
-    return found or [CORALOGIX_DEFAULT]
+    return [json.loads(path.read_bytes()) for path in fixture_files(name)]
 
 
-def test_every_built_in_source_is_covered() -> None:
-    """No source escapes these properties: each built-in parser is in the list."""
-    assert set(PARSERS) <= set(PARSER_NAMES)
+@pytest.mark.parametrize("name", PARSER_NAMES)
+def test_every_source_has_fixtures_and_hostile_bodies(name: str) -> None:
+    """Adding a source without its fixture files (the property tests' samples), its hostile
+    bodies and its tolerated-NUL body fails here: each registered source has them all, and
+    its fixtures parse into events."""
+    files = fixture_files(name)
+    assert files, f"no fixtures for {name}: add tests/fixtures/{name}/*.json"
+    for path in files:
+        assert isinstance(ALL[name](path.read_bytes()), list), path
+    assert SPECIFIC.get(name, lambda: [])(), f"no hostile bodies for {name} in hostile.SPECIFIC"
+    assert name in TOLERATED, f"no tolerated-NUL body for {name} in hostile.TOLERATED"
 
 
 @pytest.mark.parametrize("name", PARSER_NAMES)

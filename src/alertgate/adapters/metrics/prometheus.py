@@ -65,6 +65,13 @@ class PrometheusMetrics:
             ["source", "reason"],
             registry=registry,
         )
+        self._truncated = Counter(
+            f"{PREFIX}_alerts_truncated",
+            "Alerts a sender left out of accepted webhook bodies, by source (Alertmanager's "
+            "truncatedAlerts, when its receiver sets max_alerts): alertgate never saw them",
+            ["source"],
+            registry=registry,
+        )
         self._ingest = Histogram(
             f"{PREFIX}_ingest_duration_seconds",
             "Time from a webhook request's arrival to its answer, for accepted requests (parse, "
@@ -121,6 +128,9 @@ class PrometheusMetrics:
         if child is None:
             child = self._children[source] = self._ingest.labels(source)
         child.observe(seconds)
+
+    def alerts_truncated(self, source: str, count: int) -> None:
+        self._truncated.labels(source).inc(count)
 
     def decided(self, outcome: Outcome, reason: Reason, held_seconds: float | None) -> None:
         key = (outcome, reason)

@@ -104,7 +104,7 @@ class TeamsMessage:
 
 
 def _link_title(source: str) -> str:
-    return "Open in Coralogix" if source == "coralogix" else "Open the alert"
+    return "Open in Coralogix" if source in {"coralogix", "coralogix-nc"} else "Open the alert"
 
 
 def card_for(summary: Summary, description_limit: int = 1000) -> AdaptiveCard:

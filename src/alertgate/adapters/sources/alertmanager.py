@@ -11,15 +11,17 @@ import orjson
 from alertgate.adapters.sources.payload import (
     JsonObject,
     bounded_labels,
-    from_iso,
     http_link,
+    identity_text,
     json_type,
     load_object,
     status_action,
+    store_safe,
     string_pairs,
     text,
 )
 from alertgate.adapters.sources.severity import priority_of
+from alertgate.adapters.sources.times import rfc3339
 from alertgate.domain.alert import Action, AlertEvent
 from alertgate.domain.errors import PayloadError
 
@@ -51,16 +53,30 @@ def parse(body: bytes) -> list[AlertEvent]:
         got = "missing" if alerts is None else json_type(alerts)
         raise PayloadError("alerts", f"expected an array of alerts, got {got}")
     group_status = document.get("status")
-    events = [_event(f"alerts[{i}]", alert, group_status) for i, alert in enumerate(alerts)]
-    if len(events) < 2:
-        return events
-    return [  # each alert's event log entry: the same body, with only that alert
-        replace(event, payload=orjson.dumps({**document, "alerts": [alert]}))
-        for event, alert in zip(events, alerts, strict=True)
+    truncated = _truncated(document.get("truncatedAlerts"))
+    events = [
+        _event(f"alerts[{i}]", alert, group_status, truncated) for i, alert in enumerate(alerts)
     ]
+    if len(events) > 1:
+        events = [  # each alert's event log entry: the same body, with only that alert
+            replace(event, payload=orjson.dumps({**document, "alerts": [alert]}))
+            for event, alert in zip(events, alerts, strict=True)
+        ]
+    return store_safe(body, events)
 
 
-def _event(path: str, alert: object, group_status: object) -> AlertEvent:
+def _truncated(value: object) -> int:
+    """How many alerts of the group Alertmanager left out of the body (`max_alerts` is set)."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadError("truncatedAlerts", f"expected a count, got {json_type(value)}")
+    if value < 0:
+        raise PayloadError("truncatedAlerts", f"expected a count, got {value}")
+    return value
+
+
+def _event(path: str, alert: object, group_status: object, truncated: int) -> AlertEvent:
     if not isinstance(alert, dict):
         raise PayloadError(path, f"expected an alert object, got {json_type(alert)}")
     labels = string_pairs(f"{path}.labels", alert.get("labels"))
@@ -81,6 +97,7 @@ def _event(path: str, alert: object, group_status: object) -> AlertEvent:
             labels, [(ANNOTATION_PREFIX + k, v) for k, v in sorted(annotations.items())]
         ),
         level_triggered=True,  # it re-sends state: see domain.alert.delivery_key
+        truncated_alerts=truncated,
     )
 
 
@@ -94,17 +111,20 @@ def _action(path: str, alert: JsonObject, group_status: object) -> Action:
 def _event_time(path: str, alert: JsonObject, action: Action) -> datetime | None:
     """startsAt for a firing alert, endsAt for a resolved one: what makes re-sends repeats.
 
-    `0001-01-01T00:00:00Z` (Go's zero time) means "not ended" and reads as absent.
+    `0001-01-01T00:00:00Z` (Go's zero time) means "not ended" and reads as absent. Both are
+    RFC 3339 text in Alertmanager's webhook; anything else is refused, whatever the status.
     """
-    starts = from_iso(alert.get("startsAt"))
+    starts = rfc3339(f"{path}.startsAt", alert.get("startsAt"))
+    ends = rfc3339(f"{path}.endsAt", alert.get("endsAt"))
     if action is Action.RESOLVE:
-        return from_iso(alert.get("endsAt")) or starts
+        return ends or starts
     return starts
 
 
 def _fingerprint(path: str, alert: JsonObject) -> str:
-    """The sender's fingerprint, or the one Alertmanager would compute from the labels."""
-    given = text(f"{path}.fingerprint", alert.get("fingerprint"))
+    """The sender's fingerprint (a string, as Alertmanager writes it), or the one Alertmanager
+    would compute from the labels."""
+    given = identity_text(f"{path}.fingerprint", alert.get("fingerprint"), integers=False)
     if given is None:
         labels = alert.get("labels")
         if not isinstance(labels, dict) or not labels:

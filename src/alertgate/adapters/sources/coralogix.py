@@ -10,12 +10,15 @@ import orjson
 
 from alertgate.adapters.sources.coralogix_fields import FieldReader, Fields, Lookups, norm
 from alertgate.adapters.sources.payload import (
-    from_epoch_ms,
-    from_iso,
+    NUL,
+    NUL_PROBLEM,
     json_type,
     load_object,
+    refuse_nul,
+    store_safe,
     text,
 )
+from alertgate.adapters.sources.times import from_epoch_ms, from_iso
 from alertgate.domain.alert import Action, AlertEvent, Priority
 from alertgate.domain.errors import PayloadError
 
@@ -57,9 +60,10 @@ _CONTEXT_LABELS = Lookups(  # label name -> normalised body keys it is read from
         }.items()
     )
 )
-# Group-by Value/FieldN pairs: value name -> (field name, label when the field is absent)
+# Group-by Value/FieldN pairs: value name -> (field name, value name, label when no field)
 _GROUP_BY_VALUES = Lookups(
-    ((f"groupbyfield{n}", f"group_by_{n}"), (f"groupbyvalue{n}",)) for n in range(1, 11)
+    ((f"groupbyfield{n}", f"groupbyvalue{n}", f"group_by_{n}"), (f"groupbyvalue{n}",))
+    for n in range(1, 11)
 )
 _READER = FieldReader()
 
@@ -72,27 +76,29 @@ def parse(body: bytes) -> list[AlertEvent]:
     """
     fields = _READER.read(load_object(body), body)
     if fields.is_test:
-        return [_test_event(fields)]
+        return store_safe(body, [_test_event(fields)])
     action = _action(fields)
     groups = _group_by(fields)
-    return [
-        AlertEvent(
-            source=SOURCE,
-            identity=_identity(fields, groups),
-            action=action,
-            name=fields.text("name", "alertname") or UNNAMED,
-            priority=_priority(fields),
-            instance=_instance(fields, groups),
-            link=_link(fields),
-            description=fields.soft_text("description", "alertdescription"),
-            event_time=_event_time(fields),
-            labels=_labels(fields, groups),
-        )
-    ]
+    event = AlertEvent(
+        source=SOURCE,
+        identity=_identity(fields, groups),
+        action=action,
+        name=fields.text("name", "alertname") or UNNAMED,
+        priority=_priority(fields),
+        instance=_instance(fields, groups),
+        link=_link(fields),
+        description=fields.soft_text("description", "alertdescription"),
+        event_time=_event_time(fields),
+        labels=_labels(fields, groups),
+    )
+    return store_safe(body, [event])
 
 
 def _test_event(fields: Fields) -> AlertEvent:
-    reference = fields.soft_text("uuid", "alertuniqueidentifier", "alertid") or "sample"
+    names = ("uuid", "alertuniqueidentifier", "alertid")
+    reference = fields.soft_text(*names) or "sample"
+    if NUL in reference:
+        raise PayloadError(fields.path(*names), NUL_PROBLEM)
     return AlertEvent(
         source=SOURCE,
         identity=f"test:{reference}",
@@ -118,8 +124,11 @@ def _group_by(fields: Fields) -> list[tuple[str, str]]:
     if found is not None:
         return _group_by_object(*found)
     pairs: list[tuple[str, str]] = []
-    for (field_name, unnamed), value in fields.texts(_GROUP_BY_VALUES):
-        pairs.append((fields.text(field_name) or unnamed, value))
+    for (field_name, value_name, unnamed), value in fields.texts(_GROUP_BY_VALUES):
+        key = fields.text(field_name) or unnamed
+        if NUL in key or NUL in value:  # part of the identity: never rewritten
+            raise PayloadError(fields.path(field_name if NUL in key else value_name), NUL_PROBLEM)
+        pairs.append((key, value))
     return pairs
 
 
@@ -131,17 +140,18 @@ def _group_by_object(path: str, value: object) -> list[tuple[str, str]]:
             raise PayloadError(path, "expected a JSON object of group-by values") from None
     if not isinstance(value, dict):
         raise PayloadError(path, f"expected an object of group-by values, got {json_type(value)}")
-    pairs = [(str(k), text(f"{path}.{k}", v)) for k, v in value.items()]
+    pairs = [(k, text(f"{path}.{k}", v)) for k, v in value.items()]
+    refuse_nul((f"{path}.{k}", f"{k}={v}") for k, v in pairs if v is not None)
     return [(k, v) for k, v in pairs if v is not None]
 
 
 def _identity(fields: Fields, groups: list[tuple[str, str]]) -> str:
     """(alertUniqueIdentifier | alert_id) + group-by values; never the name or the query."""
-    unique = fields.text("alertuniqueidentifier", "uniqueidentifier")
+    unique = fields.identity("alertuniqueidentifier", "uniqueidentifier")
     if unique is not None:
         base = f"uid={unique}"
     else:
-        alert_id = fields.text("alertid")
+        alert_id = fields.identity("alertid")
         if alert_id is None:
             raise PayloadError(
                 "alertUniqueIdentifier",
@@ -149,7 +159,7 @@ def _identity(fields: Fields, groups: list[tuple[str, str]]) -> str:
                 "or alert_id ($ALERT_ID)",
             )
         base = f"alert_id={alert_id}"
-    if not groups and (instance := fields.text("instanceid")) is not None:
+    if not groups and (instance := fields.identity("instanceid")) is not None:
         groups = [("instance_id", instance)]
     suffix = ",".join([f"{k}={v}" for k, v in sorted(groups)]) if groups else ""
     identity = f"{base}|{suffix}" if suffix else base

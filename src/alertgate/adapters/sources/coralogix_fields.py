@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 
 from alertgate.adapters.sources.payload import (
     JsonObject,
+    identity_text,
     is_absent,
     json_type,
     present_str,
@@ -210,6 +211,16 @@ class Fields:
         """
         places = self._layout.memo.get(names)
         return self._text(self._layout.places(names) if places is None else places, False)
+
+    def identity(self, *names: str) -> str | None:
+        """The first present value as (part of) an identity: identity_text(), integers allowed
+        (a user's template may write an id unquoted).
+
+        Raises:
+            PayloadError: a fractional number, a boolean, an object, an array, a NUL.
+        """
+        found = self.raw(*names)
+        return None if found is None else identity_text(*found, integers=True)
 
     def soft_text(self, *names: str) -> str | None:
         """Like text(), but a non-scalar value counts as absent (for optional context)."""

@@ -10,16 +10,20 @@ from datetime import datetime
 import orjson
 
 from alertgate.adapters.sources.payload import (
+    NUL,
     JsonObject,
     bounded_labels,
-    from_any_time,
     http_link,
+    identity_text,
     json_type,
     load_object,
+    refuse_nul,
     status_action,
+    store_safe,
     string_pairs,
     text,
 )
+from alertgate.adapters.sources.times import event_time
 from alertgate.domain.alert import Action, AlertEvent, Priority
 from alertgate.domain.errors import PayloadError
 
@@ -53,6 +57,7 @@ TRIGGER_ONLY_TYPES = frozenset(
     {"LOGS_NEW_VALUE", "LOGS_UNIQUE_COUNT", "TRACING_IMMEDIATE", "TRACING_THRESHOLD"}
 )
 _INSTANCE_KEYS = ("instanceid", "instance", "host", "hostname", "node", "computer")
+ALERT_TYPE = "alert_type"  # the label the built-in never-resolve rule reads (bootstrap/policy.py)
 
 
 def _norm(value: str) -> str:
@@ -75,12 +80,14 @@ def parse(body: bytes) -> list[AlertEvent]:
         raise PayloadError("alert.groups", f"expected a non-empty array of groups, got {got}")
     common = _Common.read(alert, definition, context)
     events = [_event(f"alert.groups[{i}]", group, common) for i, group in enumerate(groups)]
-    if len(events) < 2:
-        return events
-    return [  # each group's event log entry: the same body, with only that group
-        replace(event, payload=orjson.dumps({**document, "alert": {**alert, "groups": [group]}}))
-        for event, group in zip(events, groups, strict=True)
-    ]
+    if len(events) > 1:
+        events = [  # each group's event log entry: the same body, with only that group
+            replace(
+                event, payload=orjson.dumps({**document, "alert": {**alert, "groups": [group]}})
+            )
+            for event, group in zip(events, groups, strict=True)
+        ]
+    return store_safe(body, events)
 
 
 def _object(parent: JsonObject, key: str, *, required: bool, path: str = "") -> JsonObject:
@@ -104,38 +111,48 @@ class _Common:
     status: object
     link: str | None
     event_time: datetime | None
+    derived: list[tuple[str, str]]  # labels alertgate derives: they win their names, never cut
     labels: list[tuple[str, str]]
 
     @classmethod
     def read(cls, alert: JsonObject, definition: JsonObject, context: JsonObject) -> _Common:
-        definition_id = text("alertDef.id", definition.get("id")) or text(
-            "alert.id", alert.get("id")
-        )
-        if definition_id is None:
-            raise PayloadError("alertDef.id", "missing; the alert definition id is the identity")
         alert_type = _alert_type(definition, context)
         labels = string_pairs("alertDef.entityLabels", definition.get("entityLabels"))
         labels += string_pairs("_context.entityLabels", context.get("entityLabels"))
-        if alert_type:
-            labels.append(("alert_type", alert_type))
         return cls(
-            definition_id=definition_id,
+            definition_id=_definition_id(definition),
             name=text("alertDef.name", definition.get("name")) or UNNAMED,
             description=text("alertDef.description", definition.get("description")),
             priority=_priority("alertDef.priority", definition.get("priority")),
             status=alert.get("status"),
             link=http_link(text("alert.alertDataUrl", alert.get("alertDataUrl"))),
-            event_time=from_any_time(alert.get("timestamp")),
+            event_time=event_time("alert.timestamp", alert.get("timestamp")),
+            derived=[(ALERT_TYPE, alert_type)] if alert_type else [],
             labels=labels,
         )
+
+
+def _definition_id(definition: JsonObject) -> str:
+    """The alert definition's stable id: the only part of the context that is the same for a
+    trigger and its resolve whatever the group. `alert.id` is not used in its place: it names
+    one alert event, and keying on it would open a new incident per notification."""
+    found = identity_text("alertDef.id", definition.get("id"), integers=False)
+    if found is None:
+        raise PayloadError(
+            "alertDef.id", "missing; the alert definition's id is the alert's identity"
+        )
+    return found
 
 
 def _event(path: str, group: object, common: _Common) -> AlertEvent:
     if not isinstance(group, dict):
         raise PayloadError(path, f"expected a group object, got {json_type(group)}")
-    keys = string_pairs(f"{path}.keyValues", group.get("keyValues"))
+    where = f"{path}.keyValues"
+    keys = string_pairs(where, group.get("keyValues"))
     suffix = ",".join(f"{k}={v}" for k, v in keys)
     identity = f"def={common.definition_id}|{suffix}" if suffix else f"def={common.definition_id}"
+    if NUL in identity:  # a group value is part of the identity: never rewritten
+        refuse_nul((f"{where}.{k}", f"{k}={v}") for k, v in keys)
     if len(identity) > MAX_IDENTITY:
         raise PayloadError(f"{path}.keyValues", f"identity longer than {MAX_IDENTITY} characters")
     return AlertEvent(
@@ -148,7 +165,7 @@ def _event(path: str, group: object, common: _Common) -> AlertEvent:
         link=common.link,
         description=common.description,
         event_time=common.event_time,
-        labels=bounded_labels(keys, common.labels),
+        labels=bounded_labels(common.derived, keys, common.labels),
     )
 
 

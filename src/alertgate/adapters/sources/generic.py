@@ -12,14 +12,16 @@ import orjson
 from alertgate.adapters.sources.payload import (
     JsonObject,
     bounded_labels,
-    from_any_time,
     http_link,
+    identity_text,
     json_type,
     load_object,
+    store_safe,
     string_pairs,
     text,
 )
 from alertgate.adapters.sources.severity import priority_of
+from alertgate.adapters.sources.times import event_time
 from alertgate.domain.alert import Action, AlertEvent, Priority
 from alertgate.domain.errors import PayloadError
 from alertgate.ports import SourceParser
@@ -70,7 +72,7 @@ def parser(name: str, mapping: GenericMapping) -> SourceParser:
         """Parse one body with the mapping; raises PayloadError naming the path that is wrong."""
         document = load_object(body)
         if mapping.alerts is None:
-            return [_Reader(document, document, "", mapping).event(source)]
+            return store_safe(body, [_Reader(document, document, "", mapping).event(source)])
         found = _Reader(document, document, "", mapping).lookup(mapping.alerts)
         where, items = found
         if not isinstance(items, list):
@@ -80,13 +82,13 @@ def parser(name: str, mapping: GenericMapping) -> SourceParser:
             _Reader(document, item, f"{where}[{i}]", mapping).event(source)
             for i, item in enumerate(items)
         ]
-        if len(events) < 2:
-            return events
-        steps = mapping.alerts.removeprefix(ROOT).split(".")
-        return [  # each alert's event log entry: the same body, with only that alert
-            replace(event, payload=orjson.dumps(_only(document, steps, item)))
-            for event, item in zip(events, items, strict=True)
-        ]
+        if len(events) > 1:
+            steps = mapping.alerts.removeprefix(ROOT).split(".")
+            events = [  # each alert's event log entry: the same body, with only that alert
+                replace(event, payload=orjson.dumps(_only(document, steps, item)))
+                for event, item in zip(events, items, strict=True)
+            ]
+        return store_safe(body, events)
 
     return parse
 
@@ -149,17 +151,18 @@ class _Reader:
             instance=self.text(m.instance),
             link=http_link(self.text(m.link)),
             description=self.text(m.description),
-            event_time=from_any_time(self.lookup(time_path)[1]) if time_path else None,
+            event_time=event_time(*self.lookup(time_path)) if time_path else None,
             labels=bounded_labels(labels),
             level_triggered=m.resends_state,
         )
 
     def _identity(self) -> str:
+        """The values at the identity paths: strings or integers (see identity_text)."""
         parts = []
         for path in self._m.identity:
-            value = self.text(path)
+            where, found = self.lookup(path)
+            value = identity_text(where, found, integers=True)
             if value is None:
-                where = self.lookup(path)[0]
                 raise PayloadError(where, "missing; it is part of the alert's identity")
             parts.append(f"{path}={value}")
         identity = "|".join(parts)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
 import orjson
 
-from alertgate.domain.alert import Action
+from alertgate.domain.alert import Action, AlertEvent
 from alertgate.domain.errors import PayloadError
 
 JsonObject = Mapping[str, object]
@@ -17,6 +17,9 @@ _PLACEHOLDER = re.compile(r"^\$[A-Z0-9_]+(\.numeric)?$")
 _SPACE = frozenset(" \t\r\n\f\v")
 _MAY_BE_ABSENT = _SPACE | {"$", "n", "N"}  # first characters of "", "null" and `$PLACEHOLDER`s
 MAX_TEXT = 4096  # longest text kept from a field; longer values are cut, never rejected
+NUL = "\x00"  # PostgreSQL's text type cannot hold it; JSON writes it only as the escape \u0000
+NUL_SHOWN = "\ufffd"  # what a NUL in a free text becomes (the Unicode replacement character)
+NUL_PROBLEM = "holds a NUL character (\\u0000); an identity is stored as sent and cannot hold one"
 
 
 def load_object(body: bytes) -> JsonObject:
@@ -70,6 +73,76 @@ def text(field: str, value: object) -> str | None:
     return present_text(field, value)
 
 
+def identity_text(field: str, value: object, *, integers: bool) -> str | None:
+    """A value that is (part of) an incident's identity, as text; None when absent.
+
+    Stricter than text(): an identity is a key, so it is never rewritten or guessed. A string is
+    taken (stripped, without a NUL); an integer too when `integers` (a sender that counts its
+    ids); a fractional number (1e3 = 1000.0: several spellings, one key?), a boolean (every
+    alert would share `true`), an object or an array is refused.
+
+    Raises:
+        PayloadError: another type, or a string holding a NUL.
+    """
+    if is_absent(value):
+        return None
+    if isinstance(value, str):
+        found = value.strip()[:MAX_TEXT]
+        if NUL in found:
+            raise PayloadError(field, NUL_PROBLEM)
+        return found
+    if integers and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    wanted = "a string or an integer" if integers else "a string"
+    is_number = isinstance(value, int | float) and not isinstance(value, bool)
+    got = f"the number {value!r}" if is_number else json_type(value)
+    raise PayloadError(field, f"expected {wanted}, got {got}")
+
+
+def refuse_nul(parts: Iterable[tuple[str, str]]) -> None:
+    """Refuse the first (field, text) part of an identity that holds a NUL.
+
+    For identities built from several values (group-by values); a parser calls it only when
+    the identity it built holds a NUL, to name the field.
+
+    Raises:
+        PayloadError: a part holds a NUL.
+    """
+    for field, part in parts:
+        if NUL in part:
+            raise PayloadError(field, NUL_PROBLEM)
+
+
+def store_safe(body: bytes, events: list[AlertEvent]) -> list[AlertEvent]:
+    """The events, with each NUL in their free texts (name, description, instance, link, label
+    names and values) replaced by U+FFFD: PostgreSQL's text cannot hold a NUL, and a stray
+    control character must not cost a page. Identities are the parsers' to refuse.
+
+    Free of cost for almost every body: JSON can write a NUL only as the escape \\u0000.
+    """
+    if b"\\u0000" not in body:
+        return events
+    return [_without_nul(event) for event in events]
+
+
+def _without_nul(event: AlertEvent) -> AlertEvent:
+    def clean(value: str) -> str:
+        return value.replace(NUL, NUL_SHOWN)
+
+    def maybe(value: str | None) -> str | None:
+        return None if value is None else clean(value)
+
+    labels = tuple(sorted({clean(k): clean(v) for k, v in event.labels}.items()))
+    return replace(
+        event,
+        name=clean(event.name),
+        description=maybe(event.description),
+        instance=maybe(event.instance),
+        link=maybe(event.link),
+        labels=labels,
+    )
+
+
 def present_str(value: str) -> str | None:
     """text() of a string: None when is_absent(), else present_text().
 
@@ -101,34 +174,6 @@ def present_text(field: str, value: object) -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     raise PayloadError(field, f"expected a string, got {json_type(value)}")
-
-
-def from_epoch_ms(value: object) -> datetime | None:
-    """A plausible epoch-milliseconds time (years 2000..2100), else None."""
-    try:
-        millis = float(value) if isinstance(value, (int, float, str)) else None
-    except ValueError:
-        return None
-    if (
-        millis is None
-        or isinstance(value, bool)
-        or not 946_684_800_000 <= millis < 4_102_444_800_000
-    ):
-        return None
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
-
-
-def from_iso(value: object) -> datetime | None:
-    """An ISO 8601 time with an offset or `Z`, else None."""
-    if not isinstance(value, str) or is_absent(value):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    if parsed.tzinfo is None or not 2000 <= parsed.year < 2100:
-        return None
-    return parsed.astimezone(UTC)
 
 
 MAX_LABELS = 64  # labels kept per alert; the rest are dropped (sorted, so the choice is stable)
@@ -171,15 +216,6 @@ def bounded_labels(*groups: list[tuple[str, str]]) -> tuple[tuple[str, str], ...
 def http_link(value: str | None) -> str | None:
     """A URL a person can open (http or https), else None."""
     return value if value and value.startswith(("https://", "http://")) else None
-
-
-def from_any_time(value: object) -> datetime | None:
-    """An event time as senders write it: ISO 8601, or epoch seconds or milliseconds (told apart
-    by size; both must fall in 2000..2100), else None."""
-    is_number = isinstance(value, int | float) and not isinstance(value, bool)
-    if is_number and isinstance(value, int | float) and 946_684_800 <= value < 4_102_444_800:
-        return datetime.fromtimestamp(value, tz=UTC)
-    return from_iso(value) or from_epoch_ms(value)
 
 
 def status_action(
