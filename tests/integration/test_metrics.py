@@ -65,13 +65,16 @@ def test_metrics_follow_events_decisions_and_deliveries(store_url: str, tmp_path
     env = {"ALERTGATE_HOLD_SECONDS": "2", "ALERTGATE_WEBHOOK_TOKEN": TOKEN}
     with ServerProcess(store_url, tmp_path, env=env) as server:
         drive(server.url)
-        wait_for(
-            lambda: scrape(server.url)[1].get(
-                'alertgate_notifications_sent_total{channel="log",kind="escalation"}'
-            ),
-            "the escalation of alert a to be delivered",
-        )
-        _, found = scrape(server.url)
+
+        def delivered_and_recorded() -> dict[str, float]:
+            # The counter moves when the send succeeds; the outbox gauge when the outcome is
+            # recorded, in the dispatcher's next round (up to its linger later).
+            found = scrape(server.url)[1]
+            sent = found.get('alertgate_notifications_sent_total{channel="log",kind="escalation"}')
+            pending = found.get('alertgate_outbox_notifications{status="pending"}')
+            return found if sent and pending == 0 else {}
+
+        found = wait_for(delivered_and_recorded, "the escalation of alert a to be delivered")
 
     events = 'alertgate_events_received_total{action="%s",duplicate="%s",source="coralogix"}'
     assert found[events % ("trigger", "false")] == 2
