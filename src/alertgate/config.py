@@ -3,6 +3,7 @@ the config file, and secrets are never printed."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal
 
@@ -17,6 +18,8 @@ DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_API_BASE = "https://graph.microsoft.com/v1.0"
 EmailChannel = Literal["auto", "graph", "smtp", "webhook", "log"]
 SmtpSecurity = Literal["starttls", "tls", "none"]
+# One bare address: an env file's inline "# comment" kept in the value must not pass.
+_ADDRESS = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+")
 
 
 class Settings(BaseModel):
@@ -78,7 +81,7 @@ class Settings(BaseModel):
     @classmethod
     def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for address in value:
-            if "@" not in address:
+            if not _ADDRESS.fullmatch(address):
                 raise ValueError(f"{address!r} is not an email address")
         return value
 
