@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from alertgate import config_envfile
 from tests.conftest import FIXTURES
-from tests.ops.test_examples import ENV_EXAMPLE, uncommented_env
+from tests.support.deploy_files import ENV_EXAMPLE, uncommented_env
 
 GENERATORS = [
     Path(d) / "user-environment-generators" / "30-systemd-environment-d-generator"

@@ -15,16 +15,10 @@ from alertgate import config_envfile
 from alertgate.config import HOLD_PRIORITY_ENV, HOLD_PRIORITY_KEY, SPECS
 from alertgate.config_sources import load
 from alertgate.domain.alert import Priority
-from tests.support.deploy_files import DEPLOY, ROOT
+from tests.support.deploy_files import DEPLOY, ENV_EXAMPLE, ROOT, uncommented_env
 
-ENV_EXAMPLE = DEPLOY / "alertgate.env.example"
 TOML_EXAMPLE = DEPLOY / "config.example.toml"
 CONFIG_DOC = ROOT / "docs" / "configuration.md"
-SETTING_LINE = re.compile(r"^#([A-Z][A-Z0-9_]*)=(.*)$")
-
-
-def uncommented_env(path: Path) -> dict[str, str]:
-    return {m[1]: m[2] for line in path.read_text().splitlines() if (m := SETTING_LINE.match(line))}
 
 
 def uncommented_toml(path: Path) -> str:
