@@ -18,8 +18,9 @@ DEFAULT_GRAPH_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_API_BASE = "https://graph.microsoft.com/v1.0"
 EmailChannel = Literal["auto", "graph", "smtp", "webhook", "log"]
 SmtpSecurity = Literal["starttls", "tls", "none"]
-# One bare address: an env file's inline "# comment" kept in the value must not pass.
-_ADDRESS = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+")
+# One bare address, its domain made of labels: an env file's inline "# comment", or a next
+# line appended without a line break between ("a@b.comKEY=..."), must not pass.
+_ADDRESS = re.compile(r"[^@\s,;<>]+@[\w-]+(\.[\w-]+)*")
 
 
 class Settings(BaseModel):
