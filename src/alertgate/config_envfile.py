@@ -5,7 +5,9 @@ The tokenizer follows systemd's env-file parser (src/basic/env-file.c) state for
 checks after it are the ones systemd applies before it starts the process (invalid UTF-8 fails
 the start; an assignment whose name is not a valid variable name is dropped; the last of
 several assignments wins). So `alertgate --env-file F` and a unit with `EnvironmentFile=F` see
-the same values. tests/unit/test_env_file.py compares the two on the local systemd binary.
+the same values; tests/ops/test_env_file_systemd.py compares the tokenizer with the local
+systemd's. Where systemd versions differ (a comment ending in a backslash hides the next line
+before 254), this follows 254 and later, and warns.
 """
 
 from __future__ import annotations
