@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
 from pydantic import ValidationError
 
+from alertgate import config_envfile
 from alertgate.config import (
     DURATION_FIELDS,
     HOLD_PRIORITY_ENV,
@@ -31,11 +31,13 @@ _OTHER_ENV_PREFIXES = ("ALERTGATE_TEST_", "ALERTGATE_BENCH_")
 
 
 class ConfigError(Exception):
-    """The configuration is invalid; every problem names the setting it is about."""
+    """The configuration is invalid; every problem names the setting it is about. The warnings
+    found on the way (an env file line systemd ignores, ...) often explain the problem."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], warnings: list[str] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.warnings = warnings or []
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,19 +65,20 @@ def load(
     if config_file is not None:
         _merge(raw, origin, _from_toml(config_file, problems), f"config file {config_file}")
     if env_file is not None:
-        _merge(raw, origin, _from_env(_read_env_file(env_file, problems), warnings), "env file")
+        from_file = _read_env_file(env_file, problems, warnings)
+        _merge(raw, origin, _from_env(from_file, warnings), "env file")
     _merge(raw, origin, _from_env(environ, warnings), "environment")
     _merge(raw, origin, dict(overrides or {}), "command line")
     values = _convert(raw, problems)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, warnings)
     try:
         settings = Settings(**values)
     except ValidationError as exc:
-        raise ConfigError([_describe(e) for e in exc.errors()]) from None
+        raise ConfigError([_describe(e) for e in exc.errors()], warnings) from None
     problems = consistency_problems(settings)
     if problems:
-        raise ConfigError(problems)
+        raise ConfigError(problems, warnings)
     return Loaded(settings, {f: origin.get(f, "default") for f in Settings.model_fields}, warnings)
 
 
@@ -95,12 +98,19 @@ def _merge(
         origin[name] = where
 
 
-def _read_env_file(path: Path, problems: list[str]) -> dict[str, str]:
-    """KEY=VALUE lines as systemd's EnvironmentFile reads them (/etc/aiops.env)."""
+def _read_env_file(path: Path, problems: list[str], warnings: list[str]) -> dict[str, str]:
+    """KEY=VALUE lines exactly as systemd's EnvironmentFile= reads them (/etc/aiops.env)."""
     if not path.is_file():
         problems.append(f"--env-file {path}: no such file")
         return {}
-    return {k: v for k, v in dotenv_values(path, interpolate=False).items() if v is not None}
+    try:
+        env = config_envfile.read(path)
+    except OSError as exc:
+        problems.append(f"--env-file {path}: {exc.strerror}")
+        return {}
+    problems.extend(f"--env-file {path} {problem}" for problem in env.problems)
+    warnings.extend(f"--env-file {path} {warning}" for warning in env.warnings)
+    return env.values
 
 
 def _from_env(environ: Mapping[str, str], warnings: list[str]) -> dict[str, object]:

@@ -6,12 +6,25 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
+from pathlib import PurePosixPath
+
+import pytest
 
 from alertgate.cli import build_parser
-from alertgate.config import SPECS
-from tests.support.deploy_files import DEPLOY, ROOT, Instruction, dockerfile, env_assignments
+from alertgate.config import DEFAULT_DATABASE_URL, SPECS
+from alertgate.config_sources import ConfigError, load
+from tests.conftest import FIXTURES
+from tests.support.deploy_files import (
+    DEPLOY,
+    ROOT,
+    Instruction,
+    dockerfile,
+    documented_runs,
+    env_assignments,
+)
 
 DOCKERFILE = DEPLOY / "Dockerfile"
+POC_ENV = FIXTURES / "config" / "aiops.env"
 
 
 def instructions(keyword: str) -> list[Instruction]:
@@ -42,11 +55,60 @@ def test_the_image_runs_as_an_unprivileged_user() -> None:
     assert "--system" in created
 
 
-def test_the_database_lives_in_the_volume() -> None:
-    """The only VOLUME holds the SQLite file the default database URL names."""
+def test_the_database_lives_in_the_volume_unless_the_env_file_names_one() -> None:
+    """The image's ENV leaves the database to the env file (the environment would win over
+    it), and alertgate's default database, under the WORKDIR, is inside the only VOLUME."""
     (volume,) = [i.exec_form() for i in runtime() if i.keyword == "VOLUME"]
     assert volume == ["/var/lib/alertgate"]
-    assert image_env()["ALERTGATE_DATABASE_URL"] == "sqlite:////var/lib/alertgate/alertgate.db"
+    assert "ALERTGATE_DATABASE_URL" not in image_env()
+    (workdir,) = [i.arguments for i in runtime() if i.keyword == "WORKDIR"]
+    relative = DEFAULT_DATABASE_URL.removeprefix("sqlite:///")
+    assert not relative.startswith("/")
+    assert PurePosixPath(workdir, relative).is_relative_to(volume[0])
+
+
+def test_the_documented_docker_run_mounts_the_env_file_for_alertgate_to_read() -> None:
+    """The guide and the Dockerfile's header give one command: it does not use Docker's
+    --env-file (which keeps quotes in values), mounts the env file read-only where
+    `serve --env-file` reads it, mounts the VOLUME, and runs as the image's user."""
+    runs = documented_runs()
+    assert len(runs) == 2
+    assert runs[0] == runs[1]
+    run = runs[0]
+    assert run.values("--env-file") == []
+    args = build_parser().parse_args(run.args)
+    assert args.command == "serve"
+    mounts = run.mounts()
+    assert str(args.env_file) in mounts
+    assert f"{mounts[str(args.env_file)]}:{args.env_file}:ro" in run.values("-v")
+    assert "/var/lib/alertgate" in mounts
+    (user,) = run.values("--user")
+    (created,) = [i.arguments for i in runtime() if i.keyword == "RUN" and "useradd" in i.arguments]
+    assert f"--uid {user.split(':')[0]} " in created
+    (published,) = run.values("-p")
+    assert published.endswith(":" + image_env()["ALERTGATE_PORT"])
+
+
+def docker_env_file(text: str) -> dict[str, str]:
+    """How `docker run --env-file` reads a file (docs.docker.com, `docker run --env-file`):
+    `#` lines and blank lines skipped, VAR=VAL split at the first "=", the value verbatim."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        line = line.lstrip()
+        if line and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            found[name] = value
+    return found
+
+
+def test_dockers_own_env_file_reading_would_break_the_proof_of_concepts_file() -> None:
+    """Why the guide mounts the file instead: read by Docker, the PoC's quoted Teams URL keeps
+    its quotes and alertgate refuses it, naming TEAMS_WEBHOOK_URL; read by alertgate, it is
+    valid."""
+    text = POC_ENV.read_text()
+    with pytest.raises(ConfigError, match=r"TEAMS_WEBHOOK_URL \(teams.webhook_url\): expected"):
+        load(docker_env_file(text))
+    assert load({}, env_file=POC_ENV).settings.teams_webhook_url is not None
 
 
 def test_the_health_check_runs_alertgate_healthcheck() -> None:

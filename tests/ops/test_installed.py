@@ -1,10 +1,11 @@
 """alertgate installed the way the deploy files install it (a fresh venv, `pip install -c
-constraints.txt ".[postgres]"`, not editable) runs the command lines of the systemd unit and
-of the container image, with their settings."""
+constraints.txt ".[postgres,graph]"`, not editable) runs the command lines of the systemd unit and
+of the documented `docker run`, with the proof of concept's settings (Graph mail included)."""
 
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -16,16 +17,30 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.deploy_files import DEPLOY, ROOT, dockerfile, env_assignments, unit_file
+from alertgate import config_envfile
+from tests.conftest import FIXTURES
+from tests.support.deploy_files import (
+    DEPLOY,
+    ROOT,
+    dockerfile,
+    documented_extras,
+    documented_runs,
+    env_assignments,
+    unit_file,
+)
 from tests.support.net import free_port
 from tests.support.polling import wait_for
 
 pytestmark = pytest.mark.slow
+POC_ENV = FIXTURES / "config" / "aiops.env"  # /etc/aiops.env: Teams and Graph mail (GRAPH_*)
+TOKEN = "0123456789abcdef"  # migrating-from-poc.md step 2 adds a webhook token
+TOKEN_LINE = f"ALERTGATE_WEBHOOK_TOKEN={TOKEN}"
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh venv with alertgate installed from this checkout as the Dockerfile does."""
+    """A fresh venv with alertgate installed from this checkout as the Dockerfile (and every
+    other documented install) does."""
     venv = tmp_path_factory.mktemp("install") / "alertgate"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     subprocess.run(
@@ -36,7 +51,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "--disable-pip-version-check",
             "-c",
             str(ROOT / "constraints.txt"),
-            f"{ROOT}[postgres]",
+            f"{ROOT}{documented_extras()}",
         ],
         check=True,
         timeout=600,
@@ -87,38 +102,62 @@ def healthy(url: str) -> bool:
         return False
 
 
-def test_the_systemd_exec_start_serves_with_the_units_settings(
+def poc_env_file(path: Path, *extra: str) -> Path:
+    """/etc/aiops.env copied with the lines migrating-from-poc.md step 2 appends (the token)."""
+    path.write_text(POC_ENV.read_text() + "".join(f"{line}\n" for line in (TOKEN_LINE, *extra)))
+    return path
+
+
+def run_cli(
+    alertgate: Path, args: list[str], env: Mapping[str, str], cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [alertgate, *args],
+        env={**clean_environ(), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def post_trigger(url: str, name: str) -> int:
+    body = {"alert_id": name, "alert_name": name, "alert_action": "TRIGGERED"}
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    return httpx.post(f"{url}/coralogix/webhook", json=body, headers=headers).status_code
+
+
+def test_the_systemd_exec_start_serves_with_the_proof_of_concepts_settings(
     installed: Path, tmp_path: Path, started: list[subprocess.Popen[bytes]]
 ) -> None:
-    """ExecStart with the unit's Environment= defaults overridden by an env file written like
-    the example serves webhooks, keeps its database in the StateDirectory, answers the CLI,
-    and exits 0 on SIGTERM well within TimeoutStopSec."""
+    """ExecStart with the unit's Environment= defaults overridden by the proof of concept's
+    env file, as EnvironmentFile= reads it, passes check-config with Graph mail on the email
+    route, serves webhooks, keeps its database in the StateDirectory, answers the CLI, and
+    exits cleanly on SIGTERM well within TimeoutStopSec."""
     service = unit_file(DEPLOY / "alertgate.service")["Service"]
     state = tmp_path / "state"  # stands for /var/lib/alertgate
     state.mkdir()
     defaults = dict(e.split("=", 1) for e in service["Environment"])
     env = {k: v.replace("/var/lib/alertgate", str(state)) for k, v in defaults.items()}
     port = free_port()
-    env_file = tmp_path / "alertgate.env"  # what EnvironmentFile= would load
-    env_file.write_text(
-        f"ALERTGATE_PORT={port}\nALERTGATE_HOLD_SECONDS=10m\nEMAIL_TO=a@example.com\n"
+    env_file = poc_env_file(
+        tmp_path / "alertgate.env",  # what EnvironmentFile= would load
+        f"ALERTGATE_PORT={port}",
+        f"ALERTGATE_DATABASE_URL=sqlite:///{state}/alertgate.db",
     )
-    env.update(dict(line.split("=", 1) for line in env_file.read_text().splitlines()))
+    alertgate = installed / "bin" / "alertgate"
+    checked = run_cli(alertgate, ["check-config", "--env-file", str(env_file)], {}, tmp_path)
+    assert checked.returncode == 0, checked.stderr
+    assert re.search(r"email +-> graph", checked.stdout), checked.stdout
+    env.update(config_envfile.read(env_file).values)  # systemd's reading, tested elsewhere
     argv = shlex.split(service["ExecStart"][0].replace("/opt/alertgate", str(installed)))
     process = start(argv, env, state, tmp_path / "serve.log", started)
     url = f"http://127.0.0.1:{port}"
     wait_for(lambda: healthy(url), "the unit's ExecStart to serve /health")
-    body = b'{"alert_id": "unit", "alert_name": "From systemd", "alert_action": "TRIGGERED"}'
-    assert httpx.post(f"{url}/coralogix/webhook", content=body).status_code == 202
+    assert '"email":"graph"' in (tmp_path / "serve.log").read_text()
+    assert post_trigger(url, "From systemd") == 202
     assert (state / "alertgate.db").is_file()
-    listing = subprocess.run(
-        [installed / "bin" / "alertgate", "incidents", "list", "--env-file", str(env_file)],
-        env={**clean_environ(), **{k: v for k, v in env.items() if k != "ALERTGATE_PORT"}},
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    listing = run_cli(alertgate, ["incidents", "list", "--env-file", str(env_file)], {}, tmp_path)
     assert "From systemd" in listing.stdout, listing.stderr
     began = time.monotonic()
     process.send_signal(signal.SIGTERM)
@@ -126,32 +165,59 @@ def test_the_systemd_exec_start_serves_with_the_units_settings(
     assert time.monotonic() - began < int(service["TimeoutStopSec"][0].removesuffix("s"))
 
 
-def test_the_container_command_lines_serve_and_pass_the_health_check(
-    installed: Path, tmp_path: Path, started: list[subprocess.Popen[bytes]]
-) -> None:
-    """ENTRYPOINT + CMD with the image's ENV (volume and port mapped to this test) serves, and
-    the HEALTHCHECK command exits 0 against it, 1 once it has stopped."""
+def image_environment(installed: Path, volume: Path) -> dict[str, str]:
+    """The runtime stage's ENV, with this venv on PATH and the image's port swapped for a free
+    one (`-p` maps the EXPOSEd port; here it must be free)."""
     steps = dockerfile(DEPLOY / "Dockerfile")
-    last = max(n for n, s in enumerate(steps) if s.keyword == "FROM")
-    runtime = steps[last:]
-    volume = tmp_path / "volume"
-    volume.mkdir()
-    port = str(free_port())
     env: dict[str, str] = {}
-    for step in runtime:
+    for step in steps[max(n for n, s in enumerate(steps) if s.keyword == "FROM") :]:
         if step.keyword == "ENV":
             env.update(env_assignments(step.arguments))
     env = {k: v.replace("/var/lib/alertgate", str(volume)) for k, v in env.items() if k != "PATH"}
-    env["ALERTGATE_PORT"] = port  # `-p` would map the EXPOSEd port; here it must be free
+    env["ALERTGATE_PORT"] = str(free_port())
     env["PATH"] = f"{installed / 'bin'}:{os.environ['PATH']}"
-    (entrypoint,) = [s.exec_form() for s in runtime if s.keyword == "ENTRYPOINT"]
-    (cmd,) = [s.exec_form() for s in runtime if s.keyword == "CMD"]
-    (check,) = [s.exec_form() for s in runtime if s.keyword == "HEALTHCHECK"]
-    process = start(entrypoint + cmd, env, volume, tmp_path / "container.log", started)
-    wait_for(lambda: healthy(f"http://127.0.0.1:{port}"), "the image's CMD to serve /health")
-    run = {"env": {**clean_environ(), **env}, "cwd": volume, "capture_output": True, "check": False}
-    assert subprocess.run(check, **run).returncode == 0  # type: ignore[call-overload]
-    assert (volume / "alertgate.db").is_file()
+    return env
+
+
+def test_the_documented_docker_run_serves_the_proof_of_concepts_env_file(
+    installed: Path, tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    """The guide's `docker run` (ENTRYPOINT + its arguments, the image's ENV, its mounts made
+    directories here) serves with the proof of concept's quoted Teams URL and Graph settings,
+    keeps the database in the volume, passes the HEALTHCHECK and the guide's `docker exec`
+    commands, and fails the HEALTHCHECK once it has stopped."""
+    steps = dockerfile(DEPLOY / "Dockerfile")
+    (entrypoint,) = [s.exec_form() for s in steps if s.keyword == "ENTRYPOINT"]
+    (check,) = [s.exec_form() for s in steps if s.keyword == "HEALTHCHECK"]
+    run = documented_runs()[0]
+    volume = tmp_path / "volume"  # stands for /var/lib/alertgate
+    volume.mkdir()
+    mounted = {"/var/lib/alertgate": str(volume)}
+    for target in run.mounts():
+        if target != "/var/lib/alertgate":  # the env file
+            mounted[target] = str(poc_env_file(tmp_path / Path(target).name))
+    env = image_environment(installed, volume)
+
+    def inside(args: list[str]) -> list[str]:
+        return [mounted.get(a, a) for a in args]
+
+    process = start(entrypoint + inside(run.args), env, volume, tmp_path / "run.log", started)
+    url = f"http://127.0.0.1:{env['ALERTGATE_PORT']}"
+    wait_for(lambda: healthy(url), "the documented docker run to serve /health")
+    assert '"routes":{"teams":"teams","email":"graph"}' in (tmp_path / "run.log").read_text()
+    assert post_trigger(url, "From the container") == 202
+    assert (volume / "var" / "alertgate.db").is_file()
+    assert run_cli(installed / "bin" / "alertgate", check[1:], env, volume).returncode == 0
+    guide = (ROOT / "docs" / "deploy.md").read_text()
+    execs = re.findall(r"^docker exec alertgate alertgate (.*)$", guide, flags=re.MULTILINE)
+    assert len(execs) == 2
+    outputs = []
+    for command in execs:
+        result = run_cli(installed / "bin" / "alertgate", inside(shlex.split(command)), env, volume)
+        assert result.returncode == 0, (command, result.stderr)
+        outputs.append(result.stdout)
+    assert "configuration OK" in outputs[0]
+    assert "From the container" in outputs[1]
     process.send_signal(signal.SIGTERM)
-    assert stopped_cleanly(process, tmp_path / "container.log")
-    assert subprocess.run(check, **run).returncode == 1  # type: ignore[call-overload]
+    assert stopped_cleanly(process, tmp_path / "run.log")
+    assert run_cli(installed / "bin" / "alertgate", check[1:], env, volume).returncode == 1

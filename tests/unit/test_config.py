@@ -74,6 +74,10 @@ def test_hold_windows_per_priority_from_the_config_file_and_the_environment(tmp_
         ({"ALERTGATE_HOLD_SECONDS": "0"}, "ALERTGATE_HOLD_SECONDS"),
         ({"ALERTGATE_HOLD_SECONDS_P1": "-1m"}, "ALERTGATE_HOLD_SECONDS_P1"),
         ({"EMAIL_TO": "not-an-address"}, "EMAIL_TO"),
+        # an env file's inline comment, kept in the value as systemd keeps it
+        ({"EMAIL_TO": "a@example.com, b@example.com   # on call"}, "EMAIL_TO"),
+        # a line appended to a file whose last line had no line break
+        ({"EMAIL_TO": "a@example.comALERTGATE_WEBHOOK_TOKEN=abc"}, "EMAIL_TO"),
         ({"GRAPH_TENANT_ID": "t"}, "GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET"),
         (
             {"GRAPH_TENANT_ID": "t", "GRAPH_CLIENT_ID": "c", "GRAPH_CLIENT_SECRET": "s"},

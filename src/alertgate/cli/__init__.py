@@ -28,8 +28,8 @@ def _settings_args(parser: argparse.ArgumentParser) -> None:
         "--env-file",
         type=Path,
         metavar="PATH",
-        help="read KEY=VALUE settings from this file (the /etc/aiops.env format); "
-        "the process environment wins over it",
+        help="read KEY=VALUE settings from this file as systemd's EnvironmentFile= reads it "
+        "(the /etc/aiops.env format); the process environment wins over it",
     )
     parser.add_argument(
         "--config",
@@ -148,10 +148,12 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Loaded], int]] = {
 }
 
 
-def _invalid(problems: list[str]) -> int:
+def _invalid(problems: list[str], warnings: Sequence[str] = ()) -> int:
     print("alertgate: invalid configuration:", file=sys.stderr)
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
+    for warning in warnings:  # e.g. the env file line that left a setting unset
+        print(f"warning: {warning}", file=sys.stderr)
     return EXIT_CONFIG
 
 
@@ -165,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         loaded = _load(args, overrides)
     except ConfigError as exc:
-        return _invalid(exc.problems)
+        return _invalid(exc.problems, exc.warnings)
     if args.command == "check-config":
         from alertgate.cli.check_config import check_config
 
@@ -173,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("serve", "test-notify") and (
         problems := bootstrap.channel_problems(loaded.settings)
     ):
-        return _invalid(problems)
+        return _invalid(problems, loaded.warnings)
     if args.command in _COMMANDS:
         return _COMMANDS[args.command](args, loaded)
     if args.command == "migrate":

@@ -64,6 +64,8 @@ def check_config(loaded: Loaded) -> int:
         print("alertgate: invalid configuration:", file=sys.stderr)
         for problem in filter(None, problems):
             print(f"  - {problem}", file=sys.stderr)
+        for warning in loaded.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
         return 2
     print("alertgate configuration (effective; secrets masked)")
     for spec in SPECS:
