@@ -19,6 +19,9 @@ def address_problem(address: str) -> str | None:
     """Why `address` is not a mail address (`name@domain`), or None when it is one."""
     if "<" in address or ">" in address:
         return f"{address!r}: give the bare address (name@domain), without a display name"
+    if any(c.isspace() for c in address):
+        # An inline "# comment" after a value in an env file ends up here (systemd keeps it).
+        return f"{address!r} is not an email address (it contains spaces)"
     local, at, domain = address.rpartition("@")
     if not at or not local or not domain:
         return f"{address!r} is not an email address (expected name@domain)"
