@@ -76,11 +76,8 @@ class DeliverySettings:
     send_timeout: float = 60.0  # for one notification, fallback channels included
     max_sleep: float = 1.0
     # After a wake-up with no backlog, wait this long so that the outcomes and new intents of
-    # a burst share one transaction (each costs an fsync, and on SQLite holds the one write
-    # lock that ingest needs) instead of one each. 100 ms is nothing to a person reading the
-    # notice; at 20 ms, delivery rounds took about a tenth more of the engine's CPU under a
-    # storm of resolves.
-    linger: float = 0.1
+    # a burst share one transaction (each costs an fsync) instead of one each.
+    linger: float = 0.02
 
 
 @dataclass(slots=True)
