@@ -134,8 +134,10 @@ outbox = Table(
     Column("last_error", Text),
     Column("redriven_at", EpochMs),
 )
+# The dispatcher claims due rows per route; the next due time is a per-route minimum.
 Index(
-    "ix_outbox_due",
+    "ix_outbox_route_due",
+    outbox.c.route,
     outbox.c.next_attempt_at,
     sqlite_where=text("status = 'pending'"),
     postgresql_where=text("status = 'pending'"),

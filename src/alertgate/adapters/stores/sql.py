@@ -7,7 +7,17 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, func, literal_column, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    bindparam,
+    func,
+    literal_column,
+    select,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from alertgate.adapters.stores import codec, payloads
@@ -50,9 +60,20 @@ _INSERT_DECISIONS = BulkInsert(decisions)
 _INSERT_OUTBOX = BulkInsert(outbox)
 _UPDATE_INCIDENTS = CompareAndSet(incidents)
 # A literal, not a bound parameter: only then can SQLite use the partial index
-# ix_outbox_due (WHERE status = 'pending'); with a parameter the claim scanned the whole outbox
-# (it showed up as the top statement in the profile of a mixed load).
+# ix_outbox_route_due (WHERE status = 'pending'); with a parameter the claim scanned the whole
+# outbox (it showed up as the top statement in the profile of a mixed load).
 PENDING = outbox.c.status == literal_column("'pending'")
+# The earliest due time of any route, as a minimum per route: each one an index lookup on
+# ix_outbox_route_due, where one minimum over all routes read every pending row.
+_per_route = union_all(
+    *(
+        select(func.min(outbox.c.next_attempt_at).label("due")).where(
+            PENDING, outbox.c.route == route.value
+        )
+        for route in Route
+    )
+).subquery()
+_NEXT_NOTIFICATION = select(func.min(_per_route.c.due))
 _RECORD_DELIVERY = update(outbox).where(
     outbox.c.id == bindparam("b_id"), outbox.c.lease_owner == bindparam("b_owner")
 )
@@ -98,9 +119,7 @@ class SqlStore:
         return result
 
     def next_notification_at(self) -> datetime | None:
-        result: datetime | None = self._scalar(
-            select(func.min(outbox.c.next_attempt_at)).where(PENDING)
-        )
+        result: datetime | None = self._scalar(_NEXT_NOTIFICATION)
         return result
 
     def ping(self) -> None:
@@ -194,6 +213,14 @@ def _claim(
     lease_seconds: float,
     route: Route | None,
 ) -> list[Notification]:
+    rows = conn.execute(_claim_statement(now, limit, owner, lease_seconds, route)).mappings()
+    return sorted((codec.notification_from(r) for r in rows.all()), key=lambda n: n.id)
+
+
+def _claim_statement(
+    now: datetime, limit: int, owner: str, lease_seconds: float, route: Route | None
+) -> Any:
+    """Lease the `limit` earliest due rows (of one route): an UPDATE ... RETURNING."""
     due = (
         select(outbox.c.id)
         .where(PENDING, outbox.c.next_attempt_at <= now)
@@ -203,7 +230,7 @@ def _claim(
     )
     if route is not None:
         due = due.where(outbox.c.route == route.value)
-    claim = (
+    return (
         update(outbox)
         .where(outbox.c.id.in_(due))
         .values(
@@ -213,8 +240,6 @@ def _claim(
         )
         .returning(*outbox.c)
     )
-    rows = conn.execute(claim).mappings().all()
-    return sorted((codec.notification_from(r) for r in rows), key=lambda n: n.id)
 
 
 def _record(conn: Connection, outcomes: Sequence[DeliveryOutcome]) -> None:
