@@ -16,7 +16,7 @@ from pathlib import Path
 
 from benchmarks import procs, wrk
 from benchmarks.bodies import Mix, plan
-from benchmarks.harness import Bench, sqlite_url
+from benchmarks.harness import Bench, settle_writeback, sqlite_url
 from benchmarks.seed import BATCH, Seeder, spaced
 from benchmarks.templates import CORALOGIX
 
@@ -79,6 +79,7 @@ def run(bench: Bench) -> list[CostPoint]:
         seeder.decide_due(datetime.now(UTC))
         seeder.deliver_all(datetime.now(UTC))
         seed_s = time.monotonic() - started
+        settle_writeback()
         done = upto
         points.append(_measure(bench, path, target, seed_s))
     seeder.close()

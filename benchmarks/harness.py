@@ -3,6 +3,7 @@ databases (SQLite files, PostgreSQL databases) and the CPU of PostgreSQL backend
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import time
@@ -79,6 +80,13 @@ class Bench:
     @staticmethod
     def port() -> int:
         return free_port()
+
+
+def settle_writeback() -> None:
+    """Write the page cache's dirty pages out now (sync(2)): seeding leaves gigabytes of them,
+    and the kernel's writeback of those, half a minute later, would land on the measured
+    seconds as slow fsyncs that have nothing to do with the engine under test."""
+    os.sync()
 
 
 def sqlite_url(path: Path) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,8 +16,9 @@ from sqlalchemy import Engine, func, select
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores.schema import decisions, incidents, outbox
 from benchmarks import procs
-from benchmarks.bodies import TRIGGERS_ONLY, plan
-from benchmarks.harness import Bench, sqlite_url
+from benchmarks.bodies import TRIGGERS_ONLY, Item, plan
+from benchmarks.harness import Bench, settle_writeback, sqlite_url
+from benchmarks.seed import BATCH as SEED_BATCH
 from benchmarks.seed import Seeder, spaced
 from benchmarks.store_checks import episodes_decided_twice
 
@@ -55,9 +57,7 @@ def run(bench: Bench) -> HoldsResult:
     far, due = items[: sizes.holds - sizes.holds_due], items[sizes.holds - sizes.holds_due :]
     seeder = Seeder(url, HOLD_SECONDS, STREAM)
     bench.log(f"holds: seeding {len(far):,} open holds")
-    started = time.monotonic()
-    seeder.ingest(far, spaced(datetime.now(UTC), timedelta(0)), schedule=False)
-    seed_s = time.monotonic() - started
+    seed_s = _seed(seeder, far, spaced(datetime.now(UTC), timedelta(0)), SEED_BATCH)
     stopped: list[str | None] = []
     first = _start(bench, url, work / "alertgate-1.log")
     stopped.append(first.stop(sizes.stop_s))
@@ -75,7 +75,7 @@ def run(bench: Bench) -> HoldsResult:
     opened = t0 - timedelta(seconds=HOLD_SECONDS)
     step = timedelta(seconds=1) / max(1, -(-len(due) // DUE_BATCH))
     bench.log(f"holds: {len(due):,} holds fall due at {t0:%H:%M:%S}; starting again")
-    seeder.ingest(due, spaced(opened, step), schedule=False, batch=DUE_BATCH)
+    _seed(seeder, due, spaced(opened, step), DUE_BATCH)
     seeder.close()
 
     problems, peak = [], 0
@@ -102,6 +102,18 @@ def run(bench: Bench) -> HoldsResult:
     result.rss_peak_mb = max(peak, idle) / 1024
     result.commands = [second.command_line]
     return result
+
+
+def _seed(
+    seeder: Seeder, items: list[Item], now_of: Callable[[int], datetime], batch: int
+) -> float:
+    """Seed holds without deciding any; returns the seconds it took. Its writes are on disk
+    before this returns (`settle_writeback`), so none lands on a later measurement."""
+    started = time.monotonic()
+    seeder.ingest(items, now_of, schedule=False, batch=batch)
+    seconds = time.monotonic() - started
+    settle_writeback()
+    return seconds
 
 
 def _start(bench: Bench, url: str, log: Path, timeout: float = 120.0) -> procs.Service:

@@ -77,7 +77,9 @@ def method_section(r: Result) -> str:
         "rendered Coralogix bodies go through the engine's parser and its ingest transaction "
         "(`apply_batch`) through its SQL store, 1,000 per transaction, on a virtual clock; "
         "before each batch the scheduler's own `decide_due` runs, and the outbox rows are "
-        "leased and recorded as sent through the store (`benchmarks/seed.py`).",
+        "leased and recorded as sent through the store (`benchmarks/seed.py`). Seeding ends "
+        "with sync(2), so that the kernel's writeback of the gigabytes it wrote does not land "
+        "on the measured seconds as slow fsyncs.",
         "",
         "Commands of the last round:",
         "",
