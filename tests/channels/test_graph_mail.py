@@ -47,6 +47,26 @@ class Closer:
         await self.tokens.aclose()
 
 
+def failure(
+    emulator: ms.MicrosoftEmulator,
+    ca: LoopbackCA,
+    secret: str = ms.CLIENT_SECRET,
+    recipients: tuple[str, ...] = ("oncall@contoso.com",),
+) -> DeliveryError:
+    """Send one escalation that must fail; the DeliveryError it fails with."""
+
+    async def scenario() -> DeliveryError:
+        graph, client = notifier(emulator, ca, secret, recipients)
+        try:
+            with pytest.raises(DeliveryError) as caught:
+                await graph.send(notification())
+        finally:
+            await client.aclose()
+        return caught.value
+
+    return asyncio.run(scenario())
+
+
 def test_a_401_from_graph_gets_one_fresh_token_and_the_mail_goes_out(
     microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -102,17 +122,8 @@ def test_an_invalid_client_secret_is_a_permanent_auth_failure_with_its_fix(
 ) -> None:
     """Entra's 401 invalid_client (AADSTS7000215) is not retried and names the fix."""
 
-    async def scenario() -> DeliveryError:
-        graph, client = notifier(microsoft, test_ca, secret="wrong")
-        try:
-            with pytest.raises(DeliveryError) as caught:
-                await graph.send(notification())
-        finally:
-            await client.aclose()
-        return caught.value
-
     started = time.monotonic()
-    error = asyncio.run(scenario())
+    error = failure(microsoft, test_ca, secret="wrong")
     assert (error.reason, error.retryable) == ("auth", False)
     assert "invalid_client" in error.message
     assert "the secret's Value, not its Secret ID" in error.message
@@ -126,16 +137,7 @@ def test_a_400_for_an_invalid_recipient_is_a_permanent_client_error_naming_email
     """Graph's own validation refuses a recipient without @ (400 ErrorInvalidRecipients): not
     retried, reason client_error, Graph's code in the message, and EMAIL_TO named as the fix."""
 
-    async def scenario() -> DeliveryError:
-        graph, client = notifier(microsoft, test_ca, recipients=("oncall",))
-        try:
-            with pytest.raises(DeliveryError) as caught:
-                await graph.send(notification())
-        finally:
-            await client.aclose()
-        return caught.value
-
-    error = asyncio.run(scenario())
+    error = failure(microsoft, test_ca, recipients=("oncall",))
     assert (error.reason, error.retryable, error.retry_after) == ("client_error", False, None)
     assert "answered 400" in error.message
     assert "ErrorInvalidRecipients" in error.message

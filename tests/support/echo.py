@@ -7,11 +7,10 @@ would carry the URL (with its `sig=`), the headers and the body it sent into log
 from __future__ import annotations
 
 import json
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 
 from tests.support.net import free_port
+from tests.support.threaded import BackgroundServer
 
 
 class _Echo(BaseHTTPRequestHandler):
@@ -32,21 +31,10 @@ class _Echo(BaseHTTPRequestHandler):
         """Quiet: the test reads the server's own log, not this one."""
 
 
-class EchoServer:
+class EchoServer(BackgroundServer):
     """Serves `_Echo` on a free loopback port in a background thread."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Echo)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> EchoServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", self.port), _Echo))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+
+from tests.support.threaded import BackgroundServer
 
 
 class _Refuse(BaseHTTPRequestHandler):
@@ -33,26 +34,15 @@ class _RecordingServer(ThreadingHTTPServer):
         self.lock = threading.Lock()
 
 
-class Refuser:
+class Refuser(BackgroundServer):
     """Listens on `port` (alertgate's, while alertgate is stopped) until the block ends."""
 
     def __init__(self, port: int) -> None:
-        self._server = _RecordingServer(port)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._recording = _RecordingServer(port)
+        super().__init__(self._recording)
 
     def alerts(self) -> list[dict[str, object]]:
         """Every alert of every refused body, in the order they came (one per attempt)."""
-        with self._server.lock:
-            bodies = list(self._server.bodies)
+        with self._recording.lock:
+            bodies = list(self._recording.bodies)
         return [alert for body in bodies for alert in json.loads(body)["alerts"]]
-
-    def __enter__(self) -> Refuser:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(10)
