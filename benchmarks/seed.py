@@ -95,9 +95,9 @@ class Seeder:
     def decide_due(self, now: datetime) -> int:
         """Run the scheduler's own tick at `now` until nothing is due; returns how many."""
         self._clock.value = now
-        decided = total = self._scheduler.decide_due(now)
+        decided = total = self._scheduler.decide_due(now)[0]
         while decided:
-            decided = self._scheduler.decide_due(now)
+            decided = self._scheduler.decide_due(now)[0]
             total += decided
         return total
 

@@ -18,9 +18,9 @@ from sqlalchemy.dialects import sqlite
 
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores import migrate
-from alertgate.adapters.stores.sql import _NEXT_NOTIFICATION, _claim_statement
+from alertgate.adapters.stores import bulk
+from alertgate.adapters.stores.sql import _NEXT_NOTIFICATION
 from alertgate.domain.routing import Route
-from tests.unit.domain.factories import T0
 
 
 @pytest.fixture
@@ -31,19 +31,21 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
     engine.dispose()
 
 
-def _plan(engine: Engine, statement: object) -> list[str]:
-    compiled = statement.compile(  # type: ignore[attr-defined]
-        dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
-    )
+def _plan(engine: Engine, statement: object, params: tuple[object, ...] = ()) -> list[str]:
+    if not isinstance(statement, str):
+        statement = statement.compile(  # type: ignore[attr-defined]
+            dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}
+        )
     path = engine.url.database
     assert path is not None
     with sqlite3.connect(path) as conn:
-        return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {compiled}")]
+        return [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {statement}", params)]
 
 
 def test_a_claim_reads_the_due_rows_of_its_route_in_order(engine: Engine) -> None:
     """The claim walks ix_outbox_route_due: no scan of every pending row, no sort."""
-    plan = _plan(engine, _claim_statement(T0, 16, "owner", 60.0, Route.TEAMS))
+    params = ("owner", 2_000, Route.TEAMS.value, 1_000, 16)
+    plan = _plan(engine, bulk.SQLITE.claim, params)
     assert any("ix_outbox_route_due" in step for step in plan), plan
     assert not any("TEMP B-TREE" in step or step.startswith("SCAN outbox") for step in plan), plan
 
@@ -54,3 +56,16 @@ def test_the_next_due_time_is_an_index_lookup_per_route(engine: Engine) -> None:
     uses = [step for step in plan if "ix_outbox_route_due" in step]
     assert len(uses) == len(Route), plan
     assert not any("TEMP B-TREE" in step or "ix_outbox_status" in step for step in plan), plan
+
+
+def test_the_dedup_lookup_probes_one_index_entry_per_pair(engine: Engine) -> None:
+    """Known delivery keys are found by (incident, key) pairs through the unique index, not by
+    every combination of the batch's incidents and keys."""
+    plan = _plan(engine, bulk.SQLITE.known_keys(3), ("i", "k") * 3)
+    assert any("ux_events_incident_delivery (incident_id=? AND delivery_key=?)" in s for s in plan)
+    assert not any(step.startswith("SCAN e") for step in plan), plan
+
+
+def test_incidents_are_loaded_through_their_primary_key(engine: Engine) -> None:
+    plan = _plan(engine, bulk.SQLITE.load_incidents(3), ("a", "b", "c"))
+    assert any(step.startswith("SEARCH incidents USING INDEX") for step in plan), plan

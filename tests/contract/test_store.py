@@ -97,8 +97,9 @@ def test_incident_round_trips_unchanged(store: SqlStore) -> None:
 def test_known_delivery_keys_finds_stored_events_only(store: SqlStore) -> None:
     open_incident(store, "a")
     with store.write() as tx:
-        ids = [trigger(identity="uid=a").incident_id]
-        assert tx.known_delivery_keys(ids, ["key-a", "key-b"]) == {"key-a"}
+        incident_id = trigger(identity="uid=a").incident_id
+        pairs = [(incident_id, "key-a"), (incident_id, "key-b"), ("elsewhere", "key-a")]
+        assert tx.known_delivery_keys(pairs) == {"key-a"}
 
 
 def test_compare_and_set_refuses_a_stale_version_and_writes_nothing(store: SqlStore) -> None:

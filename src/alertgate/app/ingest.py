@@ -73,21 +73,29 @@ def apply_batch(
     """Decide every event of every delivery, in order, inside one transaction."""
     alerts = [e for d in deliveries for e in d.events if e.action is not Action.TEST]
     loaded = tx.incidents_for_update({e.incident_id for e in alerts})
-    queried = _candidate_keys(alerts, loaded, now, policy)
-    ids = {e.incident_id for e in alerts}
-    known = tx.known_delivery_keys(ids, queried)
+    planned = _plan(alerts, loaded, now, policy)
+    pairs = {(e.incident_id, k) for e, (_, k) in zip(alerts, planned, strict=True)}
+    known = tx.known_delivery_keys(pairs)
+    queried = {k for _, k in planned}
+    left_plan: set[str] = set()  # incidents where a skipped duplicate made the plan wrong
     transcript = Transcript(loaded)
     results: list[list[Accepted]] = []
+    position = 0
     for delivery in deliveries:
         accepted: list[Accepted] = []
         for event in delivery.events:
             current = transcript.current(event.incident_id)
-            episode = target_episode(current, event, now, policy)
-            key = delivery_key(event, episode)
-            if key not in queried:  # only when an earlier event of the batch was a repeat
-                known |= tx.known_delivery_keys([event.incident_id], [key])
+            if event.action is Action.TEST or event.incident_id in left_plan:
+                episode = target_episode(current, event, now, policy)
+                key = delivery_key(event, episode)
+            else:
+                episode, key = planned[position]
+            position += event.action is not Action.TEST
+            if key not in queried:  # a test, or an incident whose earlier event was a repeat
+                known |= tx.known_delivery_keys([(event.incident_id, key)])
                 queried.add(key)
             if key in known or key in transcript.keys:
+                left_plan.add(event.incident_id)
                 accepted.append(
                     Accepted(event.incident_id, event.action, _state(current), None, True)
                 )
@@ -116,19 +124,21 @@ def _decide(
     return transition.decision.reason
 
 
-def _candidate_keys(
+def _plan(
     alerts: Sequence[AlertEvent], loaded: dict[str, Incident], now: datetime, policy: Policy
-) -> set[str]:
-    """The delivery keys of the batch if no event is a repeat: one query answers them all."""
+) -> list[tuple[int, str]]:
+    """The (episode, delivery key) of each alert if none of the batch is a repeat: one query
+    answers them all, and the decisions below use them unless a repeat proves them wrong."""
     working: dict[str, Incident | None] = dict(loaded)
     repeated = {i for i, n in Counter(e.incident_id for e in alerts).items() if n > 1}
-    keys: set[str] = set()
+    plan: list[tuple[int, str]] = []
     for event in alerts:
         current = working.get(event.incident_id)
-        keys.add(delivery_key(event, target_episode(current, event, now, policy)))
+        episode = target_episode(current, event, now, policy)
+        plan.append((episode, delivery_key(event, episode)))
         if event.incident_id in repeated:  # only they need the state an earlier event leaves
             working[event.incident_id] = step(current, event, now, policy).incident or current
-    return keys
+    return plan
 
 
 def _state(incident: Incident | None) -> State | None:
@@ -163,7 +173,11 @@ class Ingestor:
         policy: Policy,
         on_commit: Callable[[Transcript], None],
         max_batch: int = 1000,
+        max_in_flight: int = 1,
     ) -> None:
+        """`max_in_flight`: batches whose transaction may have committed while they wait for
+        the runner to make them durable (a WAL sync); more than one lets the next batch's
+        transaction run while the disk syncs the previous one."""
         self._store, self._runner, self._clock, self._policy = store, runner, clock, policy
         self._on_commit = on_commit
         self._max_batch = max_batch
@@ -171,6 +185,8 @@ class Ingestor:
         self._wake = asyncio.Event()
         self._closed = False
         self._last_commit = float("-inf")
+        self._slots = asyncio.Semaphore(max_in_flight)
+        self._in_flight: set[asyncio.Task[None]] = set()
 
     async def submit(self, delivery: Delivery) -> list[Accepted]:
         """Store a delivery; returns once it is committed (raises StoreError if it cannot be)."""
@@ -191,8 +207,17 @@ class Ingestor:
                     await asyncio.sleep(GROUP_COMMIT_DELAY)
                 continue
             taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            await self._commit(taken)
+            await self._slots.acquire()
+            task = asyncio.create_task(self._commit(taken))
+            self._in_flight.add(task)
+            task.add_done_callback(self._done)
             self._last_commit = self._loop_time()
+        if self._in_flight:
+            await asyncio.wait(self._in_flight)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        self._slots.release()
 
     @staticmethod
     def _loop_time() -> float:

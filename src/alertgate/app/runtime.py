@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
@@ -23,11 +23,19 @@ class InlineRunner:
     """Runs store calls on the event loop thread.
 
     For SQLite this is the fastest durable design measured (docs/benchmarks.md): a batch
-    transaction takes well under a millisecond plus one fsync, and no thread hand-off is paid.
+    transaction takes well under a millisecond, and no thread hand-off is paid. `durable`, when
+    given, is awaited after each call: it returns once what the call committed is on disk (the
+    WAL sync that many commits share), so the caller acts only on durable results.
     """
 
+    def __init__(self, durable: Callable[[], Awaitable[None]] | None = None) -> None:
+        self._durable = durable
+
     async def run(self, fn: Callable[..., T], /, *args: object) -> T:
-        return fn(*args)
+        result = fn(*args)
+        if self._durable is not None:
+            await self._durable()
+        return result
 
 
 class ThreadRunner:

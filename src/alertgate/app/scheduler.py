@@ -53,7 +53,9 @@ class Scheduler:
         """Tick until close(): decide what is due, then sleep until the next deadline."""
         while not self._closed:
             try:
-                decided = await self._runner.run(self.decide_due, self._clock.now())
+                decided, transcript = await self._runner.run(self.decide_due, self._clock.now())
+                if decided:
+                    self._on_commit(transcript)  # once durable: the runner has synced it
                 if decided >= self._batch:
                     await asyncio.sleep(0)  # more is due: let ingest commit in between
                     continue
@@ -67,8 +69,9 @@ class Scheduler:
         self._closed = True
         self._wake.set()
 
-    def decide_due(self, now: datetime) -> int:
-        """Decide up to one batch of due holds in one transaction; returns how many."""
+    def decide_due(self, now: datetime) -> tuple[int, Transcript]:
+        """Decide up to one batch of due holds in one transaction; returns how many, and what
+        was decided."""
         try:
             with self._store.write() as tx:
                 due = tx.claim_due_holds(now, self._batch)
@@ -80,10 +83,8 @@ class Scheduler:
                 tx.apply(transcript.changes)
         except ConcurrentUpdateError:
             log.info("scheduler.lost_race")  # another writer got there first; next tick re-reads
-            return 0
-        if due:
-            self._on_commit(transcript)
-        return len(due)
+            return 0, Transcript({})
+        return len(due), transcript
 
     async def _sleep_until(self, deadline: datetime | None) -> None:
         now = self._clock.now()

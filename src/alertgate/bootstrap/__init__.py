@@ -18,6 +18,7 @@ from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores.checkpoint import Checkpointer
 from alertgate.adapters.stores.queries import SqlQueries
 from alertgate.adapters.stores.sql import SqlStore
+from alertgate.adapters.stores.walsync import WalSync
 from alertgate.app.delivery import Dispatcher, RetryPolicy
 from alertgate.app.ingest import Ingestor
 from alertgate.app.runtime import InlineRunner, SystemClock, ThreadRunner
@@ -51,7 +52,8 @@ from alertgate.http.webhooks import WebhookOptions
 from alertgate.logging import Redactor
 from alertgate.ports import Clock
 
-MIN_TOKEN = 16  # a shorter webhook token can be guessed by anyone who reaches the port
+MIN_TOKEN = 16
+MAX_SYNCING_BATCHES = 8  # a shorter webhook token can be guessed by anyone who reaches the port
 
 
 def config_warnings(settings: Settings) -> list[str]:
@@ -100,11 +102,14 @@ class Assembly:
     engine: Engine
     runner: InlineRunner | ThreadRunner
     checkpointer: Checkpointer | None
+    wal_sync: WalSync | None = None
 
     def close(self) -> None:
         """Release the database after the service has stopped."""
         if isinstance(self.runner, ThreadRunner):
             self.runner.close()
+        if self.wal_sync:
+            self.wal_sync.close()
         self.engine.dispose()
         if self.checkpointer:
             self.checkpointer.stop()
@@ -117,9 +122,10 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     checkpointer = Checkpointer(path) if path else None
     if checkpointer:
         checkpointer.start()
+    wal_sync = WalSync(path) if path else None
     clock = clock or SystemClock()
     store = SqlStore(engine)
-    runner = InlineRunner() if engines.is_sqlite(engine) else ThreadRunner()
+    runner = InlineRunner(wal_sync.synced) if wal_sync else ThreadRunner()
     policy = policy_from(settings)
     wired = channels(settings)
     retry = RetryPolicy(
@@ -143,7 +149,12 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
         after_commit(scheduler, dispatcher, transcript, metrics)
 
     scheduler = Scheduler(store, runner, clock, policy, on_commit=committed)
-    ingestor = Ingestor(store, runner, clock, policy, on_commit=committed)
+    # SQLite: transactions commit on the loop and share WAL syncs, so several batches may
+    # wait for theirs at once; PostgreSQL: one transaction at a time on the store thread.
+    in_flight = MAX_SYNCING_BATCHES if wal_sync else 1
+    ingestor = Ingestor(
+        store, runner, clock, policy, on_commit=committed, max_in_flight=in_flight
+    )
     service = Service(
         Parts(
             store,
@@ -159,7 +170,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
     scrub = Redactor(secrets_of(settings)).scrub
     app = create_app(service, WebhookOptions(token, settings.max_body_bytes), scrub)
-    return Assembly(service, app, engine, runner, checkpointer)
+    return Assembly(service, app, engine, runner, checkpointer, wal_sync)
 
 
 __all__ = [

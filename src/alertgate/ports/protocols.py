@@ -32,8 +32,8 @@ class WriteTx(Protocol):
         """Load and lock these incidents until the transaction ends."""
         ...
 
-    def known_delivery_keys(self, incident_ids: Collection[str], keys: Collection[str]) -> set[str]:
-        """Those of `keys` (delivery keys of events of these incidents) already in the log."""
+    def known_delivery_keys(self, pairs: Collection[tuple[str, str]]) -> set[str]:
+        """The delivery keys of those (incident id, delivery key) pairs already in the log."""
         ...
 
     def claim_due_holds(self, now: datetime, limit: int) -> list[Incident]:
@@ -170,7 +170,8 @@ class Clock(Protocol):
 
 
 class Runner(Protocol):
-    """Runs blocking store calls: inline on the event loop (SQLite) or on a worker thread."""
+    """Runs blocking store calls: inline on the event loop (SQLite) or on a worker thread.
+    When `run` returns, what the call committed is durable."""
 
     def run(self, fn: Callable[..., T], /, *args: object) -> Awaitable[T]: ...
 

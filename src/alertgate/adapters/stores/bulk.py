@@ -1,96 +1,194 @@
-"""Bulk writes for the ingest hot path: statements compiled once per dialect, run with the
-driver's own executemany on rows of plain values (epoch milliseconds, strings).
+"""The hot path's statements as the driver's own SQL text, per dialect, run on its cursor.
 
-SQLAlchemy's per-row parameter processing (type conversion, parameter dictionaries) showed up in
-the ingest profile (docs/benchmarks.md); the codec already builds rows of plain values, so that
-work bought nothing here.
+Ingest and delivery run these for every batch. SQLAlchemy's statement compilation, expanding IN
+parameters and per-row result processing were a fifth of the ingest profile (docs/benchmarks.md),
+and bought nothing here: the rows are plain values (epoch milliseconds, strings) that the
+codec builds and reads positionally. The statements are written out once per dialect from the
+table definitions; the rest of the store keeps SQLAlchemy Core.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
 
-Row = Mapping[str, Any]
+from alertgate.adapters.stores.schema import decisions, events, incidents
 
-
-class _Compiled:
-    """One statement, compiled per dialect and column list, executed with executemany."""
-
-    def __init__(self) -> None:
-        self._cache: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...] | None]] = {}
-
-    def statement(self, keys: tuple[str, ...]) -> ClauseElement:
-        raise NotImplementedError
-
-    def run(self, conn: Connection, rows: Sequence[Row]) -> int:
-        """Execute for every row; returns the number of rows the driver reports changed."""
-        if not rows:
-            return 0
-        keys = tuple(rows[0])
-        sql, positions = self._compile(conn, keys)
-        if positions is None:  # named parameters (psycopg)
-            params: list[Any] = list(rows)
-        else:  # positional parameters (sqlite3's qmark style)
-            params = [tuple(row[k] for k in positions) for row in rows]
-        dbapi = conn.dialect.loaded_dbapi
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.executemany(sql, params)
-            return int(cursor.rowcount)
-        except dbapi.Error as exc:
-            # The same exception SQLAlchemy raises, so callers handle one error tree.
-            raise DBAPIError.instance(sql, None, exc, dbapi.Error) from None
-        finally:
-            cursor.close()
-
-    def _compile(
-        self, conn: Connection, keys: tuple[str, ...]
-    ) -> tuple[str, tuple[str, ...] | None]:
-        cache_key = (conn.dialect.name, keys)
-        if cache_key not in self._cache:
-            compiled = self.statement(keys).compile(dialect=conn.dialect, column_keys=list(keys))
-            assert isinstance(compiled, SQLCompiler)
-            positions = tuple(compiled.positiontup or ()) if compiled.positional else None
-            self._cache[cache_key] = (compiled.string, positions)
-        return self._cache[cache_key]
+Row = tuple[Any, ...]
 
 
-class BulkInsert(_Compiled):
-    """`INSERT INTO table (...) VALUES (...)` for many rows with the same keys."""
-
-    def __init__(self, table: Table) -> None:
-        super().__init__()
-        self._table = table
-
-    def statement(self, keys: tuple[str, ...]) -> ClauseElement:
-        return insert(self._table)
-
-    def __call__(self, conn: Connection, rows: Sequence[Row]) -> int:
-        return self.run(conn, rows)
+def columns(table: Table, *, without: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(str(c.name) for c in table.columns if c.name not in without)
 
 
-class CompareAndSet(_Compiled):
-    """`UPDATE table SET ... WHERE id = :b_id AND version = :b_expected` for many rows: a row
-    another writer changed first is not updated, and the returned count says so."""
+INCIDENT_COLUMNS = columns(incidents)
+EVENT_COLUMNS = columns(events, without=("id",))
+DECISION_COLUMNS = columns(decisions, without=("id",))
+INTENT_COLUMNS = (  # what ingest writes of an outbox row; delivery fills the rest
+    "idempotency_key",
+    "incident_id",
+    "episode",
+    "kind",
+    "route",
+    "reason",
+    "detail",
+    "snapshot",
+    "status",
+    "attempts",
+    "created_at",
+    "next_attempt_at",
+)
+NOTIFICATION_COLUMNS = (  # what delivery reads of a claimed outbox row
+    "id",
+    "idempotency_key",
+    "snapshot",
+    "kind",
+    "route",
+    "reason",
+    "detail",
+    "created_at",
+    "attempts",
+    "redriven_at",
+)
+_UPDATED = tuple(c for c in INCIDENT_COLUMNS if c != "id")
 
-    def __init__(self, table: Table) -> None:
-        super().__init__()
-        self._table = table
 
-    def statement(self, keys: tuple[str, ...]) -> ClauseElement:
-        columns = self._table.c
-        values: dict[str, Any] = {k: bindparam(k) for k in keys if not k.startswith("b_")}
+@dataclass(frozen=True)  # no slots: cached_property keeps each text in __dict__
+class Statements:
+    """The hot statements of one dialect. `p` is its parameter marker."""
+
+    p: str
+    postgres: bool
+
+    def _marks(self, count: int) -> str:
+        return ", ".join([self.p] * count)
+
+    def insert(self, table: str, names: Sequence[str]) -> str:
+        return f"INSERT INTO {table} ({', '.join(names)}) VALUES ({self._marks(len(names))})"
+
+    @functools.cached_property
+    def insert_events(self) -> str:
+        return self.insert("events", EVENT_COLUMNS)
+
+    @functools.cached_property
+    def insert_incidents(self) -> str:
+        return self.insert("incidents", INCIDENT_COLUMNS)
+
+    @functools.cached_property
+    def insert_decisions(self) -> str:
+        return self.insert("decisions", DECISION_COLUMNS)
+
+    @functools.cached_property
+    def insert_intents(self) -> str:
+        return self.insert("outbox", INTENT_COLUMNS)
+
+    @functools.cached_property
+    def update_incident(self) -> str:
+        """Compare-and-set: parameters are the new values, then the id and expected version."""
+        sets = ", ".join(f"{c} = {self.p}" for c in _UPDATED)
+        return f"UPDATE incidents SET {sets} WHERE id = {self.p} AND version = {self.p}"
+
+    def load_incidents(self, count: int) -> str:
+        """Incidents by id (locked until the transaction ends on PostgreSQL, in id order so
+        that no two writers deadlock; SQLite's one writer holds the database lock)."""
+        cols = ", ".join(INCIDENT_COLUMNS)
+        if self.postgres:
+            return f"SELECT {cols} FROM incidents WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
+        return _sqlite_load(cols, count)
+
+    def known_keys(self, count: int) -> str:
+        """Which (incident id, delivery key) pairs the event log holds: one index probe per
+        pair (an IN list per column would probe every combination of ids and keys)."""
+        if self.postgres:
+            return (
+                "SELECT e.delivery_key FROM unnest(%s::text[], %s::text[]) AS v(i, k) "
+                "JOIN events AS e ON e.incident_id = v.i AND e.delivery_key = v.k"
+            )
+        return _sqlite_known(count)
+
+    @functools.cached_property
+    def claim(self) -> str:
+        """Lease the earliest due rows of one route: parameters owner, lease end, route, now,
+        limit. Rows another replica holds are skipped, not waited for."""
+        p = self.p
+        skip = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        # 'pending' as a literal: only then can SQLite use the partial index ix_outbox_route_due
         return (
-            update(self._table)
-            .where(columns.id == bindparam("b_id"), columns.version == bindparam("b_expected"))
-            .values(values)
+            f"UPDATE outbox SET lease_owner = {p}, next_attempt_at = {p}, attempts = attempts + 1 "
+            f"WHERE id IN (SELECT id FROM outbox WHERE status = 'pending' AND route = {p} "
+            f"AND next_attempt_at <= {p} ORDER BY next_attempt_at LIMIT {p}{skip}) "
+            f"RETURNING {', '.join(NOTIFICATION_COLUMNS)}"
         )
 
-    def __call__(self, conn: Connection, rows: Sequence[Row]) -> int:
-        return self.run(conn, rows)
+    @functools.cached_property
+    def record(self) -> str:
+        """An attempt's outcome, written only by the lease's owner: parameters status, channel,
+        last error, sent at, next attempt at, id, owner."""
+        p = self.p
+        return (
+            f"UPDATE outbox SET status = {p}, channel = {p}, last_error = {p}, sent_at = {p}, "
+            f"next_attempt_at = {p}, lease_owner = NULL WHERE id = {p} AND lease_owner = {p}"
+        )
+
+
+@functools.lru_cache(maxsize=512)
+def _sqlite_load(cols: str, count: int) -> str:
+    return f"SELECT {cols} FROM incidents WHERE id IN ({', '.join(['?'] * count)})"
+
+
+@functools.lru_cache(maxsize=512)
+def _sqlite_known(count: int) -> str:
+    pairs = ", ".join(["(?, ?)"] * count)
+    return (
+        f"SELECT e.delivery_key FROM (VALUES {pairs}) AS v CROSS JOIN events AS e "
+        "ON e.incident_id = v.column1 AND e.delivery_key = v.column2"
+    )
+
+
+SQLITE = Statements("?", postgres=False)
+POSTGRES = Statements("%s", postgres=True)
+
+
+def statements(conn: Connection) -> Statements:
+    return POSTGRES if conn.dialect.name == "postgresql" else SQLITE
+
+
+def query(conn: Connection, sql: str, params: Sequence[Any]) -> list[Row]:
+    """Run a statement on the driver's cursor; its rows as tuples."""
+    cursor = _cursor(conn)
+    try:
+        cursor.execute(sql, params)
+        return list(cursor.fetchall())
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, sql, exc) from None
+    finally:
+        cursor.close()
+
+
+def execute_many(conn: Connection, sql: str, rows: Sequence[Row]) -> int:
+    """Run a statement for every row; returns the number of rows the driver reports changed."""
+    if not rows:
+        return 0
+    cursor = _cursor(conn)
+    try:
+        cursor.executemany(sql, rows)
+        return int(cursor.rowcount)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        raise _wrapped(conn, sql, exc) from None
+    finally:
+        cursor.close()
+
+
+def _cursor(conn: Connection) -> Any:
+    return conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+
+
+def _wrapped(conn: Connection, sql: str, exc: Exception) -> Exception:
+    """The exception SQLAlchemy would have raised, so callers handle one error tree."""
+    dbapi = conn.dialect.loaded_dbapi
+    return DBAPIError.instance(sql, None, exc, dbapi.Error)

