@@ -95,7 +95,8 @@ def test_grouped_alerts_are_held_then_self_resolved_or_escalated_each_on_its_own
 ) -> None:
     """Two alerts of one group reach alertgate in one body and become two incidents: the
     warning one (held 60s) resolves inside its hold and is self-resolved (Teams); the critical
-    one (P1 held 2s) escalates (email), and its later resolve is a resolution follow-up."""
+    one (P1 held 2s) escalates (email), and its later resolve is a resolution follow-up. Each
+    incident keeps its alert's labels and annotations, with generatorURL as its link."""
     warning = Alert("DiskFull", "i-001", "warning")
     critical = Alert("DiskFull", "i-002", "critical")
     env = {"ALERTGATE_HOLD_SECONDS": "60", "ALERTGATE_HOLD_SECONDS_P1": "2"}
@@ -141,7 +142,13 @@ def test_grouped_alerts_are_held_then_self_resolved_or_escalated_each_on_its_own
     assert parts[0]["groupKey"] == parts[1]["groupKey"]
     assert all(len(p["alerts"]) == 1 and "instance" not in p["commonLabels"] for p in parts)
     assert calm["incident"]["instance"] == "i-001"
-    assert paged["incident"]["priority"] == "P1"
+    assert paged["incident"]["priority"] == "P1"  # label severity: critical
+    # What Alertmanager made of the alert it was given, kept on the incident.
+    incident = paged["incident"]
+    assert incident["link"] == critical.firing()["generatorURL"]
+    assert incident["description"] == "DiskFull on i-002"
+    assert {k: incident["labels"][k] for k in critical.labels} == critical.labels
+    assert incident["labels"]["annotations.summary"] == "DiskFull on i-002"
 
 
 def resolves_of(alert: Alert, sent: list[dict[str, Any]]) -> int:
