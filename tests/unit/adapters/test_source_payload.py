@@ -1,5 +1,6 @@
 """Shared body helpers: the one-pass string reading equals the two-step rule it stands for;
-identities and times are read as strictly as their senders write them."""
+identities and times are read as strictly as their senders write them; no body is taken that
+nests deeper than alertgate can write back."""
 
 from __future__ import annotations
 
