@@ -125,18 +125,19 @@ class Storm:
 
 
 def test_sigkill_mid_storm_loses_nothing_acknowledged_and_decides_once(
-    sqlite_url: str, tmp_path: Path
+    store_url: str, tmp_path: Path
 ) -> None:
     """SIGKILL while requests are in flight and every hold is still pending, the engine down
     until all of them are overdue; after a restart every acknowledged event is stored, every
-    hold is decided exactly once and at once, and no notification is sent twice.
+    hold is decided exactly once and at once, and no notification is sent twice. On SQLite and
+    on PostgreSQL.
 
     The kill comes before the first hold ends (the storm lasts at most 1.5 s of a 3 s hold), so
     no delivery is in flight at the kill: a notification sent twice here would be the engine's
     fault, not the at-least-once window of a crash between a send and its record."""
     hold = 3.0
     env = {"ALERTGATE_HOLD_SECONDS": str(hold)}
-    server = ServerProcess(sqlite_url, tmp_path, env=env).start()
+    server = ServerProcess(store_url, tmp_path, env=env).start()
     storm = Storm(server.url)
     try:
         wait_until(
@@ -153,7 +154,7 @@ def test_sigkill_mid_storm_loses_nothing_acknowledged_and_decides_once(
     acknowledged = storm.acknowledged
     assert len(acknowledged) >= 50, "too few requests acknowledged before the kill to prove much"
     assert storm.cut_off >= 1, "no request was in flight when the server was killed"
-    at_kill = snapshot(sqlite_url)
+    at_kill = snapshot(store_url)
     assert set(at_kill.states.values()) == {"holding"}, "a hold ended before the kill"
     assert at_kill.outbox == []
     missing = [a for a in acknowledged if trigger_body(a) not in set(at_kill.payloads)]
@@ -164,15 +165,15 @@ def test_sigkill_mid_storm_loses_nothing_acknowledged_and_decides_once(
     time.sleep(max(0.0, hold - (time.monotonic() - killed_at)) + 0.3)  # all overdue while down
     assert latest < datetime.now(UTC)
 
-    restarted = ServerProcess(sqlite_url, tmp_path, env=env).start()
+    restarted = ServerProcess(store_url, tmp_path, env=env).start()
     try:
         started = time.monotonic()
-        wait_until(lambda: escalations_done(sqlite_url, len(pending)), timeout=60)
+        wait_until(lambda: escalations_done(store_url, len(pending)), timeout=60)
         took = time.monotonic() - started
     finally:
         restarted.stop()
     assert took < 5, f"overdue holds took {took:.1f}s to be decided after the restart"
-    after = snapshot(sqlite_url)
+    after = snapshot(store_url)
     assert after.escalations() == Counter(dict.fromkeys(pending, 1))
     assert Counter(k[2] for k in after.decisions) == {
         "held": len(pending),
