@@ -12,7 +12,9 @@ from urllib.parse import quote
 import orjson
 import structlog
 
-_SIG = re.compile(r"(sig=)[^&\s\"']+", re.IGNORECASE)
+# A sig= value ends at the next parameter, a space, a quote or a backslash: inside JSON text a
+# quote is escaped (`\"`), and eating its backslash would break the document being scrubbed.
+_SIG = re.compile(r"(sig=)[^&\s\"'\\]+", re.IGNORECASE)
 REDACTED = "[REDACTED]"
 
 

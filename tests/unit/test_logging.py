@@ -91,3 +91,13 @@ def test_the_longest_secret_is_replaced_first() -> None:
     """When one secret contains another, no tail of the longer one survives."""
     redactor = agl.Redactor(["token", "token-with-suffix"])
     assert redactor.scrub("x token-with-suffix y") == "x [REDACTED] y"
+
+
+def test_scrubbing_a_signature_inside_json_text_keeps_the_json_valid() -> None:
+    """A quoted reply in a JSON string (`...sig=abc\\"...`): the signature goes, the escaped
+    quote after it stays, so a JSON log line or API body is still JSON."""
+    document = orjson.dumps({"error": 'answered 400: {"url": "/x?sv=1&sig=abc123", "a": 1}'})
+    scrubbed = agl.Redactor([]).scrub(document.decode())
+    assert "abc123" not in scrubbed
+    kept = 'answered 400: {"url": "/x?sv=1&sig=[REDACTED]", "a": 1}'
+    assert orjson.loads(scrubbed) == {"error": kept}
