@@ -122,6 +122,7 @@ def test_escalation_and_resolution_go_out_through_graph_and_thread(
     assert "hold_expired: still open after its 1s hold" in html
     assert 'href="https://team.app.coralogix.in/#/insights?id=DiskFull"' in html
     assert microsoft.token_requests == 1  # the second email used msal's cached token
+    assert microsoft.scopes == [f"{microsoft.base}/.default"]  # the host of GRAPH_API_BASE
 
 
 def test_a_graph_400_is_dead_lettered_at_once_without_retries(

@@ -108,8 +108,8 @@ def test_a_429_pauses_the_mailbox_for_its_retry_after(
 
     requests_before = microsoft.send_requests
     first, second = asyncio.run(scenario())
-    assert first.reason == "server_error" or first.reason == "rate_limited"
-    assert first.retryable
+    assert (first.reason, first.retryable, first.retry_after) == ("rate_limited", True, 1.0)
+    assert "ApplicationThrottled" in first.message
     assert second.reason == "rate_limited"
     assert second.retry_after is not None
     assert 0 < second.retry_after <= 1
@@ -144,3 +144,58 @@ def test_a_400_for_an_invalid_recipient_is_a_permanent_client_error_naming_email
     assert "check the addresses in EMAIL_TO" in error.message
     assert microsoft.send_requests == 1
     assert not microsoft.sent
+
+
+POLICY_FIX = "an Exchange application access policy excludes the mailbox alerts@contoso.com"
+CONSENT_FIX = "lacks Mail.Send as an Application permission with admin consent"
+
+
+@pytest.mark.parametrize(
+    ("breakage", "graph_says", "fix", "not_this"),
+    [
+        ("roles", "Access is denied. Check credentials and try again.", CONSENT_FIX, POLICY_FIX),
+        ("policy", "Access to OData is disabled.", POLICY_FIX, CONSENT_FIX),
+    ],
+)
+def test_each_documented_403_is_told_apart_with_its_own_cause_and_fix(
+    microsoft: ms.MicrosoftEmulator,
+    test_ca: LoopbackCA,
+    breakage: str,
+    graph_says: str,
+    fix: str,
+    not_this: str,
+) -> None:
+    """Both 403s are ErrorAccessDenied; the message tells them apart: a token without the
+    Mail.Send application role (no admin consent, or a Delegated grant) names the API
+    permission to add; "Access to OData is disabled" names the application access policy.
+    Each is permanent (auth), and names only its own fix."""
+    if breakage == "roles":
+        microsoft.roles = []
+    else:
+        microsoft.policy_excluded.add(ms.MAILBOX)
+    error = failure(microsoft, test_ca)
+    assert (error.reason, error.retryable) == ("auth", False)
+    assert "answered 403" in error.message
+    assert graph_says in error.message
+    assert fix in error.message
+    assert not_this not in error.message
+    assert ms.CLIENT_SECRET not in error.message
+
+
+@pytest.mark.parametrize(
+    ("api_base", "scope"),
+    [
+        ("https://graph.microsoft.com/v1.0", "https://graph.microsoft.com/.default"),
+        ("https://graph.microsoft.us/v1.0/", "https://graph.microsoft.us/.default"),
+        (
+            "https://microsoftgraph.chinacloudapi.cn/beta",
+            "https://microsoftgraph.chinacloudapi.cn/.default",
+        ),
+    ],
+)
+def test_the_token_scope_follows_the_graph_host_of_graph_api_base(
+    api_base: str, scope: str
+) -> None:
+    """The app-only scope is `{Graph host}/.default`: the global service by default, the
+    national cloud's Graph when GRAPH_API_BASE names one."""
+    assert scope_for(api_base) == scope

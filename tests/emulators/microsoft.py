@@ -127,6 +127,7 @@ class MicrosoftEmulator:
     base: str = ""  # https://127.0.0.1:PORT, set once the server runs
     sent: list[Sent] = field(default_factory=list)
     token_requests: int = 0
+    scopes: list[str] = field(default_factory=list)  # the scope of each token request
     send_requests: int = 0
     throttled: list[float] = field(default_factory=list)  # when each 429 was answered
     concurrency_429s: int = 0
@@ -182,6 +183,7 @@ class MicrosoftEmulator:
                 "Invalid client secret provided. Ensure the secret being sent in the request "
                 "is the client secret value, not the client secret ID",
             )
+        self.scopes.append(str(form.get("scope", "")))
         if not str(form.get("scope", "")).endswith("/.default"):
             return aad_error(400, "invalid_scope", 70011, "The provided value for scope is bad")
         claims = {"aud": "https://graph.microsoft.com", "tid": TENANT, "roles": self.roles}
