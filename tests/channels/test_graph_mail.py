@@ -4,10 +4,12 @@ answered with a fresh token, and a 429 pausing the whole mailbox for its Retry-A
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 
 import httpx
 import pytest
+import requests
 
 from alertgate.adapters.notifiers import tls
 from alertgate.adapters.notifiers.entra import EntraTokens, scope_for
@@ -199,3 +201,45 @@ def test_the_token_scope_follows_the_graph_host_of_graph_api_base(
     """The app-only scope is `{Graph host}/.default`: the global service by default, the
     national cloud's Graph when GRAPH_API_BASE names one."""
     assert scope_for(api_base) == scope
+
+
+def test_an_unknown_tenant_is_a_permanent_auth_failure_and_retrying_it_reuses_one_session(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discovery answers 400 for a tenant that does not exist: msal's constructor fails, the
+    error names GRAPH_TENANT_ID, and asking again (each retry of a notification does) builds
+    no new connection pool: one HTTP session for the life of the token source."""
+    from alertgate.adapters.notifiers import entra
+
+    built: list[requests.Session] = []
+    session_for = entra.session_for
+
+    def counting(context: ssl.SSLContext, authority: str) -> requests.Session:
+        session = session_for(context, authority)
+        built.append(session)
+        return session
+
+    monkeypatch.setattr(entra, "session_for", counting)
+    tokens = EntraTokens(
+        tenant="no-such-tenant",
+        client_id=ms.CLIENT_ID,
+        secret=ms.CLIENT_SECRET,
+        authority_host=microsoft.base,
+        scope=scope_for(f"{microsoft.base}/v1.0"),
+        context=tls.ssl_context(test_ca.ca_path),
+    )
+
+    async def three_tries() -> list[DeliveryError]:
+        errors = []
+        for _ in range(3):
+            with pytest.raises(DeliveryError) as caught:
+                await tokens.get()
+            errors.append(caught.value)
+        await tokens.aclose()
+        return errors
+
+    errors = asyncio.run(three_tries())
+    assert {(e.reason, e.retryable) for e in errors} == {("auth", False)}
+    assert "check GRAPH_TENANT_ID and GRAPH_AUTHORITY_HOST" in errors[0].message
+    assert len(built) == 1
+    assert microsoft.token_requests == 0

@@ -135,7 +135,10 @@ class EntraTokens:
         what = f"Entra ID token from {self.authority}"
         try:
             if self._app is None:
-                self._session = session_for(self._context, self.authority)
+                # One session for the life of this object: a constructor that fails (tenant
+                # discovery down) is retried on the next send, and must not leak a pool each time.
+                if self._session is None:
+                    self._session = session_for(self._context, self.authority)
                 self._app = msal.ConfidentialClientApplication(
                     self._client_id,
                     client_credential=self._secret,
