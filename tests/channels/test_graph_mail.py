@@ -243,3 +243,34 @@ def test_an_unknown_tenant_is_a_permanent_auth_failure_and_retrying_it_reuses_on
     assert "check GRAPH_TENANT_ID and GRAPH_AUTHORITY_HOST" in errors[0].message
     assert len(built) == 1
     assert microsoft.token_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("where", "statuses", "reason"),
+    [
+        ("discovery", [503], "server_error"),
+        ("discovery", [429, 429], "rate_limited"),  # one Retry-After waited out, then again
+        ("discovery", [408], "timeout"),  # msal: ValueError, the status only in its cause
+        ("token", [500], "server_error"),
+        ("token", [429], "rate_limited"),
+    ],
+)
+def test_entra_in_trouble_is_a_retryable_failure_not_a_crash(
+    microsoft: ms.MicrosoftEmulator,
+    test_ca: LoopbackCA,
+    where: str,
+    statuses: list[int],
+    reason: str,
+) -> None:
+    """A 5xx or a 429 from tenant discovery or the token endpoint: msal raises its own
+    MsalServiceError (not requests' HTTPError) or answers an OAuth error; either way the send
+    fails as a retryable DeliveryError with a bounded reason, never as an unclassified
+    exception (the dispatcher would log a crash, test-notify would print a traceback)."""
+    if where == "discovery":
+        microsoft.discovery_fail_next = statuses
+    else:
+        microsoft.token_fail_next = statuses
+    error = failure(microsoft, test_ca)
+    assert (error.reason, error.retryable) == (reason, True)
+    assert error.message.startswith(f"Entra ID token from {microsoft.base}/{ms.TENANT}")
+    assert not microsoft.sent

@@ -83,7 +83,9 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
+def aad_error(
+    status: int, error: str, code: int, text: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     trace = str(uuid.uuid4())
     body = {
         "error": error,
@@ -94,7 +96,7 @@ def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
         "correlation_id": str(uuid.uuid4()),
         "error_uri": f"https://login.microsoftonline.com/error?code={code}",
     }
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 @dataclass
@@ -123,6 +125,8 @@ class MicrosoftEmulator:
     throttle_until: float = 0.0  # monotonic: every sendMail answers 429 until then
     throttle_retry_after: int = 1
     fail_next: list[int] = field(default_factory=list)  # statuses for the next sendMails
+    discovery_fail_next: list[int] = field(default_factory=list)  # ... for the next discoveries
+    token_fail_next: list[int] = field(default_factory=list)  # ... for the next token requests
     unavailable: bool = False  # every sendMail answers 503 (an outage)
     base: str = ""  # https://127.0.0.1:PORT, set once the server runs
     sent: list[Sent] = field(default_factory=list)
@@ -150,6 +154,10 @@ class MicrosoftEmulator:
         )
 
     async def discovery(self, request: Request) -> Response:
+        if self.discovery_fail_next:
+            status = self.discovery_fail_next.pop(0)
+            headers = {"Retry-After": "1"} if status == 429 else None
+            return JSONResponse({"error": "temporarily_unavailable"}, status, headers=headers)
         tenant = request.path_params["tenant"]
         if tenant != TENANT:
             return aad_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
@@ -164,6 +172,11 @@ class MicrosoftEmulator:
 
     async def token(self, request: Request) -> Response:
         self.token_requests += 1
+        if self.token_fail_next:  # Entra in trouble: 429 with Retry-After, or a 5xx
+            status = self.token_fail_next.pop(0)
+            headers = {"Retry-After": "1"} if status == 429 else None
+            body = "temporarily_unavailable" if status == 429 else "server_error"
+            return aad_error(status, body, 50196 if status == 429 else 50000, "Try again.", headers)
         # application/x-www-form-urlencoded; the client authenticates with client_secret in
         # the body (as msal does) or with HTTP Basic (RFC 6749 §2.3.1; contracts.md §4.1)
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
