@@ -140,6 +140,12 @@ class MicrosoftEmulator:
     _tokens: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @property
+    def inflight(self) -> int:
+        """sendMail requests being answered right now."""
+        with self._lock:
+            return self._inflight
+
     def revoke_tokens(self) -> None:
         """Graph now rejects every token issued so far (401), as after a key rollover."""
         self._tokens.clear()
