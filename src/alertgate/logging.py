@@ -14,7 +14,8 @@ import structlog
 
 # A sig= value ends at the next parameter, a space, a quote or a backslash: inside JSON text a
 # quote is escaped (`\"`), and eating its backslash would break the document being scrubbed.
-_SIG = re.compile(r"(sig=)[^&\s\"'\\]+", re.IGNORECASE)
+# A value already masked by redact_url (`sig=***`) is left as it is shown everywhere else.
+_SIG = re.compile(r"(sig=)(?!\*\*\*(?![^&\s\"'\\]))[^&\s\"'\\]+", re.IGNORECASE)
 REDACTED = "[REDACTED]"
 
 

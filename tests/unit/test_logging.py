@@ -101,3 +101,12 @@ def test_scrubbing_a_signature_inside_json_text_keeps_the_json_valid() -> None:
     assert "abc123" not in scrubbed
     kept = 'answered 400: {"url": "/x?sv=1&sig=[REDACTED]", "a": 1}'
     assert orjson.loads(scrubbed) == {"error": kept}
+
+
+def test_a_signature_already_masked_is_left_as_shown_elsewhere() -> None:
+    """redact_url's `sig=***` (check-config, test-notify's target) stays `sig=***`; a value
+    that merely starts with stars is still a value."""
+    scrub = agl.Redactor([]).scrub
+    assert scrub("https://h/invoke?sv=1.0&sig=***") == "https://h/invoke?sv=1.0&sig=***"
+    assert scrub("?sig=*** answered") == "?sig=*** answered"
+    assert scrub("?sig=***abc&x=1") == "?sig=[REDACTED]&x=1"
