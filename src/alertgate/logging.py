@@ -12,7 +12,10 @@ from urllib.parse import quote
 import orjson
 import structlog
 
-_SIG = re.compile(r"(sig=)[^&\s\"']+", re.IGNORECASE)
+# A sig= value ends at the next parameter, a space, a quote or a backslash: inside JSON text a
+# quote is escaped (`\"`), and eating its backslash would break the document being scrubbed.
+# A value already masked by redact_url (`sig=***`) is left as it is shown everywhere else.
+_SIG = re.compile(r"(sig=)(?!\*\*\*(?![^&\s\"'\\]))[^&\s\"'\\]+", re.IGNORECASE)
 REDACTED = "[REDACTED]"
 
 

@@ -56,6 +56,7 @@ def test_test_notify_email_through_graph_reports_token_roles_and_delivery(
     [
         ("secret", "the secret's Value, not its Secret ID"),
         ("roles", "no Mail.Send application role"),
+        ("roles", "lacks Mail.Send as an Application permission with admin consent"),
         ("policy", "application access policy excludes the mailbox"),
         ("mailbox", "is not an Exchange Online mailbox"),
     ],
@@ -63,8 +64,9 @@ def test_test_notify_email_through_graph_reports_token_roles_and_delivery(
 def test_test_notify_email_names_the_cause_of_each_graph_failure(
     workdir: Path, test_ca: LoopbackCA, microsoft: MicrosoftEmulator, breakage: str, expected: str
 ) -> None:
-    """A wrong secret (401 invalid_client), a token without Mail.Send (403), a mailbox outside
-    the access policy (403 OData), an unknown mailbox (404): each is told apart, exit 1."""
+    """A wrong secret (401 invalid_client), a token without Mail.Send (the token check warns,
+    and Graph's 403 is explained), a mailbox outside the access policy (403 OData), an unknown
+    mailbox (404): each is told apart, exit 1."""
     env = flows.base_env(test_ca, **flows.graph_env(microsoft.base))
     if breakage == "secret":
         env["GRAPH_CLIENT_SECRET"] = "the-secret-id-not-its-value"

@@ -8,14 +8,16 @@ import asyncio
 import base64
 import smtplib
 import ssl
+import time
 from urllib.parse import quote_plus
 
 import httpx
 import pytest
 
 from tests.emulators import microsoft as ms
-from tests.emulators.https import LoopbackCA
+from tests.emulators.https import LoopbackCA, ThreadedServer
 from tests.emulators.smtp import PASSWORD, USERNAME, SmtpEmulator
+from tests.emulators.teams import TeamsEmulator, workflow_url
 
 SCOPE = "https://graph.microsoft.com/.default"
 
@@ -198,3 +200,154 @@ def test_the_smtps_emulator_speaks_tls_from_the_first_byte_and_wants_a_login(
     (delivered,) = smtps.delivered
     assert delivered.encrypted
     assert smtps.handler.logins == 1
+
+
+def test_discovery_serves_the_keys_msal_requires_and_refuses_an_unknown_tenant(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA
+) -> None:
+    """GET {authority}/v2.0/.well-known/openid-configuration has token_endpoint and
+    authorization_endpoint (msal raises KeyError without them) under the tenant; an unknown
+    tenant is a 400 AADSTS90002 (msal raises ValueError from its constructor)."""
+    with client(test_ca) as http:
+        found = http.get(f"{microsoft.base}/{ms.TENANT}/v2.0/.well-known/openid-configuration")
+        unknown = http.get(f"{microsoft.base}/no-such-tenant/v2.0/.well-known/openid-configuration")
+    assert found.status_code == 200
+    config = found.json()
+    assert config["token_endpoint"] == token_url(microsoft)
+    assert config["authorization_endpoint"].startswith(f"{microsoft.base}/{ms.TENANT}/")
+    assert unknown.status_code == 400
+    assert unknown.json()["error_codes"] == [90002]
+
+
+@pytest.mark.parametrize(
+    ("breakage", "status", "code", "message"),
+    [
+        ("roles", 403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."),
+        ("policy", 403, "ErrorAccessDenied", "Access to OData is disabled."),
+        ("mailbox", 404, "ErrorInvalidUser", "The requested user 'nobody@contoso.com' is invalid."),
+    ],
+)
+def test_sendmail_answers_both_documented_403s_and_an_unknown_mailbox(
+    microsoft: ms.MicrosoftEmulator,
+    test_ca: LoopbackCA,
+    breakage: str,
+    status: int,
+    code: str,
+    message: str,
+) -> None:
+    """A token without the Mail.Send role, a mailbox outside the application access policy,
+    a mailbox that does not exist: Graph's status, code and exact message (contracts §4.4)."""
+    url = send_url(microsoft)
+    if breakage == "roles":
+        microsoft.roles = []
+    elif breakage == "policy":
+        microsoft.policy_excluded.add(ms.MAILBOX)
+    else:
+        url = url.replace(ms.MAILBOX, "nobody@contoso.com")
+    bearer = {"Authorization": f"Bearer {token(microsoft, test_ca)}"}
+    with client(test_ca) as http:
+        response = http.post(url, json=mail(), headers=bearer)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+    assert response.json()["error"]["message"] == message
+    assert not microsoft.sent
+
+
+def test_a_throttled_mailbox_answers_429_with_retry_after_until_the_throttle_ends(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA
+) -> None:
+    """`throttle_until`: every sendMail is 429 ApplicationThrottled with Retry-After; then 202."""
+    microsoft.throttle_retry_after = 3
+    bearer = {"Authorization": f"Bearer {token(microsoft, test_ca)}"}
+    microsoft.throttle_until = time.monotonic() + 0.5
+    with client(test_ca) as http:
+        throttled = http.post(send_url(microsoft), json=mail(), headers=bearer)
+        time.sleep(0.6)
+        then = http.post(send_url(microsoft), json=mail(), headers=bearer)
+    assert throttled.status_code == 429
+    assert throttled.json()["error"]["code"] == "ApplicationThrottled"
+    assert throttled.headers["retry-after"] == "3"
+    assert then.status_code == 202
+    assert then.content == b""
+
+
+def _card(version: str = "1.4") -> dict[str, object]:
+    content = {"type": "AdaptiveCard", "version": version, "body": []}
+    attachment = {"contentType": "application/vnd.microsoft.card.adaptive", "content": content}
+    return {"type": "message", "attachments": [attachment]}
+
+
+def test_the_teams_trigger_accepts_with_202_and_an_empty_body_and_records_the_run(
+    teams_server: tuple[TeamsEmulator, ThreadedServer], test_ca: LoopbackCA
+) -> None:
+    """Any JSON body gets 202 with no body: the run's outcome is only in its history (a body
+    without attachments fails the template's loop; a 1.5 card does not render)."""
+    teams, server = teams_server
+    with client(test_ca) as http:
+        answers = [
+            http.post(workflow_url(server.base), json=body)
+            for body in (_card(), {"alert_name": "x"}, _card("1.5"))
+        ]
+    assert [(a.status_code, a.content) for a in answers] == [(202, b"")] * 3
+    assert [p.run_status for p in teams.posts] == [
+        "Succeeded",
+        "Failed: attachments is of type 'Null'. The result must be a valid array.",
+        "Failed: We're sorry, this card couldn't be displayed",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "retry_after"),
+    [("404", 404, None), ("429", 429, "7"), ("500", 500, None), ("503", 503, None)],
+)
+def test_the_teams_knobs_answer_their_status_the_given_number_of_times(
+    teams_server: tuple[TeamsEmulator, ThreadedServer],
+    test_ca: LoopbackCA,
+    mode: str,
+    status: int,
+    retry_after: str | None,
+) -> None:
+    """`mode` with `times=2`: two refusals (429 with Retry-After), then 202 again; nothing
+    refused is recorded as posted."""
+    teams, server = teams_server
+    teams.mode, teams.times, teams.retry_after = mode, 2, 7
+    with client(test_ca) as http:
+        answers = [http.post(workflow_url(server.base), json=_card()) for _ in range(3)]
+    assert [a.status_code for a in answers] == [status, status, 202]
+    assert answers[0].headers.get("retry-after") == retry_after
+    assert len(teams.posts) == 1
+    assert [s for s, _ in teams.refused] == [status, status]
+
+
+def test_the_teams_trigger_refuses_a_wrong_sig_with_401(
+    teams_server: tuple[TeamsEmulator, ThreadedServer], test_ca: LoopbackCA
+) -> None:
+    """The signature is the credential: a wrong one is refused, nothing posted."""
+    teams, server = teams_server
+    with client(test_ca) as http:
+        response = http.post(workflow_url(server.base, sig="forged"), json=_card())
+    assert response.status_code == 401
+    assert not teams.posts
+
+
+def test_the_starttls_emulator_refuses_login_before_starttls_and_mail_before_login(
+    smtp: SmtpEmulator, test_ca: LoopbackCA
+) -> None:
+    """Port-587 behaviour: AUTH in clear text is refused (STARTTLS first); after STARTTLS,
+    MAIL before AUTH is refused 530; with both, the mail arrives encrypted."""
+    context = ssl.create_default_context(cafile=str(test_ca.ca_path))
+    with smtplib.SMTP("127.0.0.1", smtp.port, timeout=5) as session:
+        session.ehlo()
+        assert session.has_extn("starttls")
+        with pytest.raises(smtplib.SMTPException):
+            session.login(USERNAME, PASSWORD)
+        session.starttls(context=context)
+        session.ehlo()
+        code, _ = session.mail(USERNAME)
+        assert code == 530
+        session.rset()
+        session.login(USERNAME, PASSWORD)
+        session.sendmail(USERNAME, ["oncall@contoso.com"], "Subject: hi\r\n\r\nbody\r\n")
+    (delivered,) = smtp.delivered
+    assert delivered.encrypted
+    assert smtp.handler.logins == 1

@@ -122,6 +122,7 @@ def test_escalation_and_resolution_go_out_through_graph_and_thread(
     assert "hold_expired: still open after its 1s hold" in html
     assert 'href="https://team.app.coralogix.in/#/insights?id=DiskFull"' in html
     assert microsoft.token_requests == 1  # the second email used msal's cached token
+    assert microsoft.scopes == [f"{microsoft.base}/.default"]  # the host of GRAPH_API_BASE
 
 
 def test_a_graph_400_is_dead_lettered_at_once_without_retries(
@@ -308,3 +309,55 @@ def test_graph_403_falls_back_to_smtp_and_says_why(
     assert sent[0]["channel"] == "smtp"  # type: ignore[index]
     assert "application access policy" in sent[0]["last_error"]  # type: ignore[index]
     assert '"event":"notification.fallback"' in log
+
+
+def test_the_api_redrives_one_notification_only_with_the_token_and_never_twice(
+    sqlite_url: str, workdir: Path, test_ca: LoopbackCA, teams_server: TeamsServer
+) -> None:
+    """`POST /api/outbox/{id}/retry` as `outbox retry ID` over HTTP: with a webhook token set,
+    re-driving needs it (401 without, and nothing changes); with it a dead notice is queued
+    (202) and delivered; a sent one is 409 and an unknown id 404, neither sending anything."""
+    teams, teams_http = teams_server
+    teams.mode = "404"
+    token = "outbox-api-token-0123456789"
+    auth = {"Authorization": f"Bearer {token}"}
+    env = flows.base_env(test_ca, ALERTGATE_WEBHOOK_TOKEN=token, **flows.teams_env(teams_http.base))
+    with ServerProcess(sqlite_url, workdir, env=env) as server:
+        for action in ("trigger", "resolve"):
+            sent = httpx.post(
+                f"{server.url}/webhooks/coralogix",
+                json=flows.alert("Orphaned", action),
+                headers=auth,
+                timeout=30,
+            )
+            assert sent.status_code in (200, 202), sent.text
+        dead: Any = flows.wait_for(lambda: flows.outbox(server.url, "dead")["notifications"])
+        retry = f"{server.url}/api/outbox/{dead[0]['id']}/retry"
+        teams.mode = "ok"
+        refused = [
+            httpx.post(retry, timeout=10),
+            httpx.post(retry, headers={"Authorization": "Bearer wrong"}, timeout=10),
+            httpx.post(f"{server.url}/api/outbox/retry-dead", timeout=10),
+        ]
+        time.sleep(1.5)  # a re-drive that slipped through would be posted now
+        still_dead = flows.outbox(server.url, "dead")["counts"]
+        posts_while_refused = len(teams.posts)
+        queued = httpx.post(retry, headers={"X-Alertgate-Token": token}, timeout=10)
+        flows.wait_for(lambda: flows.outbox(server.url, "sent")["notifications"])
+        again = httpx.post(retry, headers=auth, timeout=10)
+        unknown = httpx.post(f"{server.url}/api/outbox/9999/retry", headers=auth, timeout=10)
+        time.sleep(1)  # a duplicate would arrive now
+    assert [r.status_code for r in refused] == [401, 401, 401]
+    assert refused[0].headers["www-authenticate"].startswith("Bearer")
+    assert (posts_while_refused, still_dead) == (0, {"pending": 0, "sent": 0, "dead": 1})
+    assert queued.status_code == 202, queued.text
+    assert queued.json() == {
+        "result": "queued",
+        "message": "queued: it is sent again now",
+        "count": 1,
+    }
+    assert again.status_code == 409
+    assert again.json()["error"] == "already_sent"
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "not_found")
+    assert len(teams.posts) == 1
+    assert teams.posts[0].body["alert_name"] == "Orphaned"

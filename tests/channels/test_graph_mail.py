@@ -4,10 +4,12 @@ answered with a fresh token, and a 429 pausing the whole mailbox for its Retry-A
 from __future__ import annotations
 
 import asyncio
+import ssl
 import time
 
 import httpx
 import pytest
+import requests
 
 from alertgate.adapters.notifiers import tls
 from alertgate.adapters.notifiers.entra import EntraTokens, scope_for
@@ -108,8 +110,8 @@ def test_a_429_pauses_the_mailbox_for_its_retry_after(
 
     requests_before = microsoft.send_requests
     first, second = asyncio.run(scenario())
-    assert first.reason == "server_error" or first.reason == "rate_limited"
-    assert first.retryable
+    assert (first.reason, first.retryable, first.retry_after) == ("rate_limited", True, 1.0)
+    assert "ApplicationThrottled" in first.message
     assert second.reason == "rate_limited"
     assert second.retry_after is not None
     assert 0 < second.retry_after <= 1
@@ -143,4 +145,132 @@ def test_a_400_for_an_invalid_recipient_is_a_permanent_client_error_naming_email
     assert "ErrorInvalidRecipients" in error.message
     assert "check the addresses in EMAIL_TO" in error.message
     assert microsoft.send_requests == 1
+    assert not microsoft.sent
+
+
+POLICY_FIX = "an Exchange application access policy excludes the mailbox alerts@contoso.com"
+CONSENT_FIX = "lacks Mail.Send as an Application permission with admin consent"
+
+
+@pytest.mark.parametrize(
+    ("breakage", "graph_says", "fix", "not_this"),
+    [
+        ("roles", "Access is denied. Check credentials and try again.", CONSENT_FIX, POLICY_FIX),
+        ("policy", "Access to OData is disabled.", POLICY_FIX, CONSENT_FIX),
+    ],
+)
+def test_each_documented_403_is_told_apart_with_its_own_cause_and_fix(
+    microsoft: ms.MicrosoftEmulator,
+    test_ca: LoopbackCA,
+    breakage: str,
+    graph_says: str,
+    fix: str,
+    not_this: str,
+) -> None:
+    """Both 403s are ErrorAccessDenied; the message tells them apart: a token without the
+    Mail.Send application role (no admin consent, or a Delegated grant) names the API
+    permission to add; "Access to OData is disabled" names the application access policy.
+    Each is permanent (auth), and names only its own fix."""
+    if breakage == "roles":
+        microsoft.roles = []
+    else:
+        microsoft.policy_excluded.add(ms.MAILBOX)
+    error = failure(microsoft, test_ca)
+    assert (error.reason, error.retryable) == ("auth", False)
+    assert "answered 403" in error.message
+    assert graph_says in error.message
+    assert fix in error.message
+    assert not_this not in error.message
+    assert ms.CLIENT_SECRET not in error.message
+
+
+@pytest.mark.parametrize(
+    ("api_base", "scope"),
+    [
+        ("https://graph.microsoft.com/v1.0", "https://graph.microsoft.com/.default"),
+        ("https://graph.microsoft.us/v1.0/", "https://graph.microsoft.us/.default"),
+        (
+            "https://microsoftgraph.chinacloudapi.cn/beta",
+            "https://microsoftgraph.chinacloudapi.cn/.default",
+        ),
+    ],
+)
+def test_the_token_scope_follows_the_graph_host_of_graph_api_base(
+    api_base: str, scope: str
+) -> None:
+    """The app-only scope is `{Graph host}/.default`: the global service by default, the
+    national cloud's Graph when GRAPH_API_BASE names one."""
+    assert scope_for(api_base) == scope
+
+
+def test_an_unknown_tenant_is_a_permanent_auth_failure_and_retrying_it_reuses_one_session(
+    microsoft: ms.MicrosoftEmulator, test_ca: LoopbackCA, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Discovery answers 400 for a tenant that does not exist: msal's constructor fails, the
+    error names GRAPH_TENANT_ID, and asking again (each retry of a notification does) builds
+    no new connection pool: one HTTP session for the life of the token source."""
+    from alertgate.adapters.notifiers import entra
+
+    built: list[requests.Session] = []
+    session_for = entra.session_for
+
+    def counting(context: ssl.SSLContext, authority: str) -> requests.Session:
+        session = session_for(context, authority)
+        built.append(session)
+        return session
+
+    monkeypatch.setattr(entra, "session_for", counting)
+    tokens = EntraTokens(
+        tenant="no-such-tenant",
+        client_id=ms.CLIENT_ID,
+        secret=ms.CLIENT_SECRET,
+        authority_host=microsoft.base,
+        scope=scope_for(f"{microsoft.base}/v1.0"),
+        context=tls.ssl_context(test_ca.ca_path),
+    )
+
+    async def three_tries() -> list[DeliveryError]:
+        errors = []
+        for _ in range(3):
+            with pytest.raises(DeliveryError) as caught:
+                await tokens.get()
+            errors.append(caught.value)
+        await tokens.aclose()
+        return errors
+
+    errors = asyncio.run(three_tries())
+    assert {(e.reason, e.retryable) for e in errors} == {("auth", False)}
+    assert "check GRAPH_TENANT_ID and GRAPH_AUTHORITY_HOST" in errors[0].message
+    assert len(built) == 1
+    assert microsoft.token_requests == 0
+
+
+@pytest.mark.parametrize(
+    ("where", "statuses", "reason"),
+    [
+        ("discovery", [503], "server_error"),
+        ("discovery", [429, 429], "rate_limited"),  # one Retry-After waited out, then again
+        ("discovery", [408], "timeout"),  # msal: ValueError, the status only in its cause
+        ("token", [500], "server_error"),
+        ("token", [429], "rate_limited"),
+    ],
+)
+def test_entra_in_trouble_is_a_retryable_failure_not_a_crash(
+    microsoft: ms.MicrosoftEmulator,
+    test_ca: LoopbackCA,
+    where: str,
+    statuses: list[int],
+    reason: str,
+) -> None:
+    """A 5xx or a 429 from tenant discovery or the token endpoint: msal raises its own
+    MsalServiceError (not requests' HTTPError) or answers an OAuth error; either way the send
+    fails as a retryable DeliveryError with a bounded reason, never as an unclassified
+    exception (the dispatcher would log a crash, test-notify would print a traceback)."""
+    if where == "discovery":
+        microsoft.discovery_fail_next = statuses
+    else:
+        microsoft.token_fail_next = statuses
+    error = failure(microsoft, test_ca)
+    assert (error.reason, error.retryable) == (reason, True)
+    assert error.message.startswith(f"Entra ID token from {microsoft.base}/{ms.TENANT}")
     assert not microsoft.sent

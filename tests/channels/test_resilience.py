@@ -131,6 +131,8 @@ def test_sigkill_with_pending_notifications_delivers_them_after_restart(
             what="20 pending notifications",
         )
         flows.wait_for(lambda: microsoft.send_requests >= 10, what="Graph attempts")
+        # kill it mid-request: a sendMail takes 0.3 s, so this one is still being answered
+        flows.wait_for(lambda: microsoft.inflight > 0, what="a sendMail in flight")
         server.kill()
     teams.mode, microsoft.unavailable = "ok", False
     with ServerProcess(sqlite_url, workdir, env=env) as server:
@@ -141,6 +143,9 @@ def test_sigkill_with_pending_notifications_delivers_them_after_restart(
         )
         time.sleep(1)
         counts = flows.outbox(server.url)["counts"]
+        restarted_log = server.log()
+    # the rows leased by the killed process were handed back at once, not after their lease
+    assert '"event":"delivery.leases_released"' in restarted_log
     subjects = Counter(s.message["subject"] for s in microsoft.sent)
     names = Counter(p.body["alert_name"] for p in teams.posts)
     assert sorted(subjects) == sorted(f"[ESCALATION][P1] esc-{n} on i-0abc123" for n in range(10))

@@ -1,6 +1,7 @@
 """A real Alertmanager posting to a real `alertgate serve`: alerts injected through
 Alertmanager's API come out held, self-resolved or escalated, and Alertmanager's own retries and
-re-sends while alertgate is down lose nothing and double nothing."""
+re-sends while alertgate is down lose nothing and double nothing; a group alertgate refuses is
+sent again until the cause is fixed."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def test_grouped_alerts_are_held_then_self_resolved_or_escalated_each_on_its_own
 ) -> None:
     """Two alerts of one group reach alertgate in one body and become two incidents: the
     warning one (held 60s) resolves inside its hold and is self-resolved (Teams); the critical
-    one (P1 held 2s) escalates (email), and its later resolve is a resolution follow-up."""
+    one (P1 held 2s) escalates (email), and its later resolve is a resolution follow-up. Each
+    incident keeps its alert's labels and annotations, with generatorURL as its link."""
     warning = Alert("DiskFull", "i-001", "warning")
     critical = Alert("DiskFull", "i-002", "critical")
     env = {"ALERTGATE_HOLD_SECONDS": "60", "ALERTGATE_HOLD_SECONDS_P1": "2"}
@@ -141,7 +143,13 @@ def test_grouped_alerts_are_held_then_self_resolved_or_escalated_each_on_its_own
     assert parts[0]["groupKey"] == parts[1]["groupKey"]
     assert all(len(p["alerts"]) == 1 and "instance" not in p["commonLabels"] for p in parts)
     assert calm["incident"]["instance"] == "i-001"
-    assert paged["incident"]["priority"] == "P1"
+    assert paged["incident"]["priority"] == "P1"  # label severity: critical
+    # What Alertmanager made of the alert it was given, kept on the incident.
+    incident = paged["incident"]
+    assert incident["link"] == critical.firing()["generatorURL"]
+    assert incident["description"] == "DiskFull on i-002"
+    assert {k: incident["labels"][k] for k in critical.labels} == critical.labels
+    assert incident["labels"]["annotations.summary"] == "DiskFull on i-002"
 
 
 def resolves_of(alert: Alert, sent: list[dict[str, Any]]) -> int:
@@ -236,3 +244,39 @@ def test_alert_firing_again_with_its_old_start_opens_a_new_episode(
         e["payload"]["alerts"][0]["startsAt"] for e in found["events"] if e["action"] == "trigger"
     }
     assert len(starts) == 1  # both triggers carried the same startsAt
+
+
+def rejected(server: ServerProcess, reason: str) -> float:
+    """alertgate's count of webhooks it refused for `reason` (from its /metrics)."""
+    text = httpx.get(f"{server.url}/metrics", timeout=10).text
+    wanted = f'alertgate_requests_rejected_total{{reason="{reason}",source="alertmanager"}} '
+    return sum(
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(wanted)
+    )
+
+
+def test_a_refused_notification_is_sent_again_until_the_cause_is_fixed(
+    alertmanager_binary: Path, sqlite_url: str, tmp_path: Path
+) -> None:
+    """What docs/sources.md promises for a 4xx: Alertmanager does not retry it at once, but
+    logs alertgate's message and sends the group again at every group_interval; once the
+    cause is fixed (here: the token alertgate wants), the alert arrives, stored once."""
+    port = free_port()
+    alert = Alert("TokenRotated", "i-005", "warning")
+    wrong = alertgate(sqlite_url, tmp_path, port=port, env={"ALERTGATE_WEBHOOK_TOKEN": "rotated"})
+    with AlertmanagerProcess(hook(port), tmp_path, bearer_token=TOKEN) as am:
+        with wrong as server:
+            am.post_alerts([alert.firing()])
+            wait_until(
+                "Alertmanager to send the refused group again",
+                lambda: rejected(server, "unauthorized") >= 3,
+                am.log,
+                server.log,
+            )
+            assert outcomes(server, alert) == []
+        assert "unexpected status code 401" in am.log()
+        assert "missing or wrong webhook token" in am.log()
+        with alertgate(sqlite_url, tmp_path, port=port) as server:  # the token Alertmanager sends
+            wait_until("the alert to arrive", lambda: outcomes(server, alert) == ["held"], am.log)
+            found = timeline(server, alert)
+    assert [e["action"] for e in found["events"]] == ["trigger"]

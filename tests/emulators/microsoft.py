@@ -83,7 +83,9 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
+def aad_error(
+    status: int, error: str, code: int, text: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
     trace = str(uuid.uuid4())
     body = {
         "error": error,
@@ -94,7 +96,7 @@ def aad_error(status: int, error: str, code: int, text: str) -> JSONResponse:
         "correlation_id": str(uuid.uuid4()),
         "error_uri": f"https://login.microsoftonline.com/error?code={code}",
     }
-    return JSONResponse(body, status_code=status)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
 @dataclass
@@ -123,10 +125,13 @@ class MicrosoftEmulator:
     throttle_until: float = 0.0  # monotonic: every sendMail answers 429 until then
     throttle_retry_after: int = 1
     fail_next: list[int] = field(default_factory=list)  # statuses for the next sendMails
+    discovery_fail_next: list[int] = field(default_factory=list)  # ... for the next discoveries
+    token_fail_next: list[int] = field(default_factory=list)  # ... for the next token requests
     unavailable: bool = False  # every sendMail answers 503 (an outage)
     base: str = ""  # https://127.0.0.1:PORT, set once the server runs
     sent: list[Sent] = field(default_factory=list)
     token_requests: int = 0
+    scopes: list[str] = field(default_factory=list)  # the scope of each token request
     send_requests: int = 0
     throttled: list[float] = field(default_factory=list)  # when each 429 was answered
     concurrency_429s: int = 0
@@ -134,6 +139,12 @@ class MicrosoftEmulator:
     _inflight: int = 0
     _tokens: set[str] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def inflight(self) -> int:
+        """sendMail requests being answered right now."""
+        with self._lock:
+            return self._inflight
 
     def revoke_tokens(self) -> None:
         """Graph now rejects every token issued so far (401), as after a key rollover."""
@@ -149,6 +160,10 @@ class MicrosoftEmulator:
         )
 
     async def discovery(self, request: Request) -> Response:
+        if self.discovery_fail_next:
+            status = self.discovery_fail_next.pop(0)
+            headers = {"Retry-After": "1"} if status == 429 else None
+            return JSONResponse({"error": "temporarily_unavailable"}, status, headers=headers)
         tenant = request.path_params["tenant"]
         if tenant != TENANT:
             return aad_error(400, "invalid_tenant", 90002, f"Tenant '{tenant}' not found.")
@@ -163,6 +178,11 @@ class MicrosoftEmulator:
 
     async def token(self, request: Request) -> Response:
         self.token_requests += 1
+        if self.token_fail_next:  # Entra in trouble: 429 with Retry-After, or a 5xx
+            status = self.token_fail_next.pop(0)
+            headers = {"Retry-After": "1"} if status == 429 else None
+            body = "temporarily_unavailable" if status == 429 else "server_error"
+            return aad_error(status, body, 50196 if status == 429 else 50000, "Try again.", headers)
         # application/x-www-form-urlencoded; the client authenticates with client_secret in
         # the body (as msal does) or with HTTP Basic (RFC 6749 §2.3.1; contracts.md §4.1)
         form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
@@ -182,6 +202,7 @@ class MicrosoftEmulator:
                 "Invalid client secret provided. Ensure the secret being sent in the request "
                 "is the client secret value, not the client secret ID",
             )
+        self.scopes.append(str(form.get("scope", "")))
         if not str(form.get("scope", "")).endswith("/.default"):
             return aad_error(400, "invalid_scope", 70011, "The provided value for scope is bad")
         claims = {"aud": "https://graph.microsoft.com", "tid": TENANT, "roles": self.roles}

@@ -1,6 +1,6 @@
 """A Teams Workflows trigger ("When a Teams webhook request is received"), as contracts.md §3:
 202 with an empty body (even for a card the flow will fail on: the run status is recorded
-instead), `sig` checked, and knobs for 429 / 5xx / 404."""
+instead), `sig` checked, and knobs for 429 (with Retry-After) / any 5xx / 404."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ class Post:
 
 @dataclass
 class TeamsEmulator:
-    mode: str = "ok"  # ok | 429 | 503 | 404
+    mode: str = "ok"  # ok | 404 | 429 | any 5xx status ("500", "502", "503", "504")
     times: int | None = None  # answer as `mode` this many times, then "ok" (None: for ever)
     retry_after: int = 1
     posts: list[Post] = field(default_factory=list)
@@ -71,8 +71,8 @@ class TeamsEmulator:
                 "The workflow's trigger is throttled.",
                 {"Retry-After": str(self.retry_after)},
             )
-        if mode == "503":
-            return self._refuse(503, "ServiceUnavailable", "The service is unavailable.")
+        if mode.isdigit() and int(mode) >= 500:
+            return self._refuse(int(mode), "ServiceUnavailable", "The service is unavailable.")
         raw = await request.body()
         try:
             body = json.loads(raw)

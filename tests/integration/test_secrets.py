@@ -189,6 +189,8 @@ def test_no_secret_in_logs_responses_or_errors(
             ["incidents", "show", quoted_id],
             ["incidents", "show", quoted_id, "--json"],
             ["incidents", "show", TOKEN],
+            ["outbox", "list", "--status", "dead"],  # errors quoting the echoed request
+            ["outbox", "list", "--json"],
         ]
         outputs = [cli(command, operator, tmp_path) for command in commands]
         assert f"incident {quoted_id}" in outputs[3]

@@ -1,7 +1,8 @@
 """`alertgate serve` that cannot start says why in one line naming the setting, and exits non-zero.
 
 Real `alertgate` processes: an unreachable database, a host that does not resolve or is not this
-machine's, a port already taken. No traceback, and the database password never appears.
+machine's, a port already taken, a SQLite file another `alertgate serve` serves from. No
+traceback, and the database password never appears.
 """
 
 from __future__ import annotations
@@ -9,10 +10,13 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.support.cli import Result, run_cli
+from tests.support.db import snapshot
 from tests.support.net import free_port
+from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -102,3 +106,26 @@ def test_serve_on_a_port_in_use_exits_2_naming_the_port_and_touches_no_database(
         f"ALERTGATE_PORT={port} (server.port, --port): 127.0.0.1:{port} is already in use" in line
     )
     assert not database.exists()
+
+
+def test_a_second_serve_on_the_same_sqlite_file_exits_1_naming_the_first(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """SQLite takes one serving process: a second `alertgate serve` on the same file, on another
+    port, refuses to start naming the process that serves (it would release that one's outbox
+    leases and send what it is sending) and leaves it undisturbed. The lock dies with its
+    process, SIGKILL included: the file can be served again at once."""
+    env = {"ALERTGATE_DATABASE_URL": sqlite_url}
+    with ServerProcess(sqlite_url, tmp_path) as first:
+        assert first.process is not None
+        body = b'{"alert_id": "one", "alert_action": "TRIGGERED"}'
+        assert httpx.post(f"{first.url}/coralogix/webhook", content=body).status_code == 202
+        second = run_cli(["serve", "--port", str(free_port())], env, tmp_path)
+        assert second.code == 1
+        line = only_line(second)
+        assert f"another alertgate serve (pid {first.process.pid} on " in line
+        assert "is using the SQLite database" in line
+        assert httpx.get(f"{first.url}/ready").status_code == 200
+        first.kill()
+    assert len(snapshot(sqlite_url).states) == 1
+    ServerProcess(sqlite_url, tmp_path).start().stop()

@@ -259,7 +259,8 @@ def test_ready_when_the_database_answers(server: ServerProcess) -> None:
 
 
 def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
-    """With PostgreSQL gone, /ready says so while /health (liveness) stays up."""
+    """With PostgreSQL gone, /ready says so while /health (liveness) stays up; webhooks and the
+    API that read it answer 503 in their error shape with Retry-After, never a bare 500."""
     # A database that exists at start-up, then disappears.
     from tests.support import pg
 
@@ -269,7 +270,17 @@ def test_ready_is_503_when_the_database_is_unreachable(tmp_path: Path) -> None:
         ready = httpx.get(f"{server.url}/ready", timeout=15)
         health = httpx.get(f"{server.url}/health")
         hook = post(server, poc("TRIGGERED", "db-gone"), headers={})
+        reads = [
+            httpx.get(f"{server.url}{path}", timeout=15)
+            for path in ("/api/incidents", "/api/incidents/0123456789abcdef", "/api/outbox")
+        ]
+        log = server.log()
     assert ready.status_code == 503
     assert ready.json()["status"] == "unavailable"
     assert health.status_code == 200
     assert hook.status_code == 503
+    for read in reads:
+        assert read.status_code == 503, read.text
+        assert read.json()["error"] == "store_unavailable"
+        assert read.headers["retry-after"] == "5"
+    assert "Traceback" not in log

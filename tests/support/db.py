@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import create_engine, select
 
@@ -22,12 +23,13 @@ class OutboxRow:
 @dataclass(frozen=True)
 class StoreSnapshot:
     """What a test can assert on: decisions per (incident, episode, outcome), the outbox,
-    every stored event payload, and each incident's state."""
+    every stored event payload, and each incident's state and hold deadline."""
 
     decisions: Counter[tuple[str, int, str]]
     outbox: list[OutboxRow]
     payloads: list[bytes]
     states: dict[str, str]
+    deadlines: dict[str, datetime | None]
 
     def sent(self) -> int:
         return sum(1 for row in self.outbox if row.status == "sent")
@@ -53,9 +55,10 @@ def snapshot(url: str) -> StoreSnapshot:
                 )
             ]
             payloads = [unpack(bytes(p)) for p in conn.execute(select(events.c.payload)).scalars()]
-            states = {
-                r.id: r.state for r in conn.execute(select(incidents.c.id, incidents.c.state))
-            }
+            found = conn.execute(select(incidents.c.id, incidents.c.state, incidents.c.deadline))
+            states, deadlines = {}, {}
+            for r in found:
+                states[r.id], deadlines[r.id] = r.state, r.deadline
     finally:
         engine.dispose()
-    return StoreSnapshot(decided, rows, payloads, states)
+    return StoreSnapshot(decided, rows, payloads, states, deadlines)

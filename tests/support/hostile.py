@@ -10,6 +10,8 @@ import orjson
 
 HUGE = 600_000  # characters: inside the default 1 MiB body limit, far beyond any real field
 DEEP = 5_000  # levels: beyond any JSON parser's default depth limit
+DEEPER_THAN_WRITTEN = 300  # levels: orjson reads them (up to 1024) but cannot write them back
+NESTED = 100  # levels inside a field: under MAX_DEPTH (128), so the field itself is named
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,9 @@ def common() -> list[Hostile]:
         Hostile("invalid_utf8", b'{"alerts": [{"status": "firing\xff"}]}', "body"),
         Hostile("lone_surrogate", b'{"status": "\\ud800"}', "body"),
         Hostile("deep_nesting", b'{"alerts": ' + _deep(DEEP) + b"}", "body"),
+        Hostile(
+            "nested_past_max_depth", b'{"alerts": ' + _deep(DEEPER_THAN_WRITTEN) + b"}", "body"
+        ),
         Hostile("not_an_object", b"[1, 2, 3]", "body"),
         Hostile("nan", b'{"status": NaN}', "body"),
         Hostile("truncated", b'{"alerts": [{"status": "fir', "body"),
@@ -49,6 +54,14 @@ def _json(document: object) -> bytes:
     return orjson.dumps(document)
 
 
+def _with_deep_extra(document: dict[str, object]) -> bytes:
+    """A body of two or more alerts with a field nobody reads nested past what orjson writes:
+    splitting it into one stored body per alert once answered 500."""
+    document = {**document, "extra": "EXTRA"}
+    deep = b'{"k": ' * DEEPER_THAN_WRITTEN + b"1" + b"}" * DEEPER_THAN_WRITTEN
+    return _json(document).replace(b'"EXTRA"', deep)
+
+
 def _alertmanager() -> list[Hostile]:
     alert = {"status": "firing", "fingerprint": "abc", "labels": {"alertname": "A"}}
 
@@ -59,7 +72,7 @@ def _alertmanager() -> list[Hostile]:
         Hostile("alerts_wrong_type", _json({"alerts": "all"}), "alerts"),
         Hostile("status_wrong_type", body(status=["firing"]), "alerts[0].status"),
         Hostile("labels_wrong_type", body(labels="a=b"), "alerts[0].labels"),
-        Hostile("label_nested_deep", body(labels={"a": _nested(200)}), "alerts[0].labels.a"),
+        Hostile("label_nested_deep", body(labels={"a": _nested(NESTED)}), "alerts[0].labels.a"),
         Hostile("huge_fingerprint", body(fingerprint="f" * HUGE), "alerts[0].fingerprint"),
         Hostile("nul_in_fingerprint", body(fingerprint="ab\x00c"), "alerts[0].fingerprint"),
         Hostile(
@@ -75,6 +88,11 @@ def _alertmanager() -> list[Hostile]:
             "truncated_wrong_type",
             _json({"alerts": [alert], "truncatedAlerts": "2"}),
             "truncatedAlerts",
+        ),
+        Hostile(
+            "group_nested_past_max_depth",
+            _with_deep_extra({"alerts": [alert, {**alert, "fingerprint": "def"}]}),
+            "body",
         ),
     ]
 
@@ -92,7 +110,7 @@ def _coralogix_nc() -> list[Hostile]:
         Hostile("status_wrong_type", body(status=1.5), "alert.groups[0].status"),
         Hostile(
             "key_nested_deep",
-            body(keyValues={"host": _nested(200)}),
+            body(keyValues={"host": _nested(NESTED)}),
             "alert.groups[0].keyValues.host",
         ),
         Hostile(
@@ -123,6 +141,13 @@ def _coralogix_nc() -> list[Hostile]:
             body({"groups": [group], "timestamp": {"s": 1}}),
             "alert.timestamp",
         ),
+        Hostile(
+            "groups_nested_past_max_depth",
+            _with_deep_extra(
+                {"alertDef": definition, "alert": {"groups": [group, {**group, "keyValues": {}}]}}
+            ),
+            "body",
+        ),
     ]
 
 
@@ -137,7 +162,7 @@ def _generic_grafana() -> list[Hostile]:
         Hostile("status_wrong_type", body(status={"s": 1}), "alerts[0].status"),
         Hostile(
             "name_nested_deep",
-            body(labels={"alertname": _nested(200)}),
+            body(labels={"alertname": _nested(NESTED)}),
             "alerts[0].labels.alertname",
         ),
         Hostile("huge_fingerprint", body(fingerprint="f" * HUGE), "alerts[0].fingerprint"),
@@ -146,6 +171,11 @@ def _generic_grafana() -> list[Hostile]:
         Hostile("fractional_fingerprint", body(fingerprint=1.5), "alerts[0].fingerprint"),
         Hostile("starts_at_not_a_time", body(startsAt="soon"), "alerts[0].startsAt"),
         Hostile("ends_at_wrong_type", body(status="resolved", endsAt={}), "alerts[0].endsAt"),
+        Hostile(
+            "group_nested_past_max_depth",
+            _with_deep_extra({"alerts": [alert, {**alert, "fingerprint": "def"}]}),
+            "body",
+        ),
     ]
 
 
@@ -158,7 +188,7 @@ def _coralogix() -> list[Hostile]:
     return [
         Hostile("action_wrong_type", body(alert_action={"a": 1}), "alert_action"),
         Hostile("fields_wrong_type", body(fields="x"), "fields"),
-        Hostile("fields_nested_deep", body(fields=[_nested(200)]), "fields[0]"),
+        Hostile("fields_nested_deep", body(fields=[_nested(NESTED)]), "fields[0]"),
         Hostile("huge_identity", body(alertUniqueIdentifier="f" * HUGE), "alertUniqueIdentifier"),
         Hostile("nul_in_identity", body(alertUniqueIdentifier="u\x00"), "alertUniqueIdentifier"),
         Hostile("fractional_identity", body(alertUniqueIdentifier=1e308), "alertUniqueIdentifier"),

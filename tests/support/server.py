@@ -12,7 +12,15 @@ from pathlib import Path
 
 import httpx
 
+from alertgate.config import SPECS
 from tests.support.net import free_port
+
+SETTINGS = {s.env for s in SPECS}  # the PoC's names too: a developer's real TEAMS_WEBHOOK_URL
+
+
+def _is_setting(name: str) -> bool:
+    """A variable alertgate reads: never passed from the test runner's environment."""
+    return name in SETTINGS or name.startswith(("ALERTGATE_", "GRAPH_"))
 
 
 class ServerProcess:
@@ -20,7 +28,7 @@ class ServerProcess:
 
     def __init__(
         self,
-        database_url: str,
+        database_url: str | None,
         workdir: Path,
         env: Mapping[str, str] | None = None,
         port: int | None = None,
@@ -32,8 +40,9 @@ class ServerProcess:
         self.log_path = workdir / f"alertgate-{self.port}.log"
         self._args = args
         self._env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("ALERTGATE_", "GRAPH_"))},
-            "ALERTGATE_DATABASE_URL": database_url,
+            **{k: v for k, v in os.environ.items() if not _is_setting(k)},
+            # None: the default, SQLite in ./var/ of the working directory
+            **({"ALERTGATE_DATABASE_URL": database_url} if database_url else {}),
             "ALERTGATE_PORT": str(self.port),
             "ALERTGATE_LOG_FORMAT": "json",
             **(env or {}),

@@ -40,6 +40,22 @@ def test_defaults_serve_the_poc_port_on_loopback_with_sqlite_in_var() -> None:
     assert s.database_url.get_secret_value() == "sqlite:///var/alertgate.db"
 
 
+def test_graph_endpoints_default_to_the_global_cloud_and_can_be_overridden() -> None:
+    """GRAPH_AUTHORITY_HOST and GRAPH_API_BASE: Microsoft's global cloud unless set (a national
+    cloud, a test emulator); an http:// one is refused, since tokens travel over it."""
+    s = load({}).settings
+    assert s.graph_authority_host == "https://login.microsoftonline.com"
+    assert s.graph_api_base == "https://graph.microsoft.com/v1.0"
+    us = {
+        "GRAPH_AUTHORITY_HOST": "https://login.microsoftonline.us",
+        "GRAPH_API_BASE": "https://graph.microsoft.us/v1.0",
+    }
+    s = load(us).settings
+    assert (s.graph_authority_host, s.graph_api_base) == tuple(us.values())
+    with pytest.raises(ConfigError, match=r"GRAPH_API_BASE \(graph.api_base\): expected an https"):
+        load({"GRAPH_API_BASE": "http://graph.example/v1.0"})
+
+
 def test_precedence_is_file_then_env_file_then_environment_then_flags(tmp_path: Path) -> None:
     config = tmp_path / "a.toml"
     config.write_text('[server]\nport = 6001\nhost = "0.0.0.0"\n[hold]\ndefault = "5m"\n')

@@ -91,3 +91,22 @@ def test_the_longest_secret_is_replaced_first() -> None:
     """When one secret contains another, no tail of the longer one survives."""
     redactor = agl.Redactor(["token", "token-with-suffix"])
     assert redactor.scrub("x token-with-suffix y") == "x [REDACTED] y"
+
+
+def test_scrubbing_a_signature_inside_json_text_keeps_the_json_valid() -> None:
+    """A quoted reply in a JSON string (`...sig=abc\\"...`): the signature goes, the escaped
+    quote after it stays, so a JSON log line or API body is still JSON."""
+    document = orjson.dumps({"error": 'answered 400: {"url": "/x?sv=1&sig=abc123", "a": 1}'})
+    scrubbed = agl.Redactor([]).scrub(document.decode())
+    assert "abc123" not in scrubbed
+    kept = 'answered 400: {"url": "/x?sv=1&sig=[REDACTED]", "a": 1}'
+    assert orjson.loads(scrubbed) == {"error": kept}
+
+
+def test_a_signature_already_masked_is_left_as_shown_elsewhere() -> None:
+    """redact_url's `sig=***` (check-config, test-notify's target) stays `sig=***`; a value
+    that merely starts with stars is still a value."""
+    scrub = agl.Redactor([]).scrub
+    assert scrub("https://h/invoke?sv=1.0&sig=***") == "https://h/invoke?sv=1.0&sig=***"
+    assert scrub("?sig=*** answered") == "?sig=*** answered"
+    assert scrub("?sig=***abc&x=1") == "?sig=[REDACTED]&x=1"

@@ -36,12 +36,14 @@ from alertgate.bootstrap.channels import (
 from alertgate.bootstrap.database import (
     DatabaseNotReadyError,
     ReadSide,
+    ServingDatabase,
     database_url_problem,
     display_database_url,
     open_database,
     open_read_side,
     outbox_access,
     schema_revision,
+    serve_database,
 )
 from alertgate.bootstrap.policy import no_resolve_policy, parsers, policy_from
 from alertgate.bootstrap.secrets import secrets_of
@@ -99,13 +101,17 @@ class Assembly:
 
     service: Service
     app: AlertgateApp
-    engine: Engine
+    database: ServingDatabase
     runner: InlineRunner | ThreadRunner
     checkpointer: Checkpointer | None
     wal_sync: WalSync | None = None
 
+    @property
+    def engine(self) -> Engine:
+        return self.database.engine
+
     def close(self) -> None:
-        """Release the database after the service has stopped."""
+        """Release the database after the service has stopped (the SQLite serve lock last)."""
         if isinstance(self.runner, ThreadRunner):
             self.runner.close()
         if self.wal_sync:
@@ -113,11 +119,13 @@ class Assembly:
         self.engine.dispose()
         if self.checkpointer:
             self.checkpointer.stop()
+        self.database.close()  # the SQLite serve lock last: the checkpoint above still writes
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     """Wire every part of one alertgate process."""
-    engine = open_database(settings, serving=True)
+    database = serve_database(settings)
+    engine = database.engine
     path = engines.sqlite_path(engine)
     checkpointer = Checkpointer(path) if path else None
     if checkpointer:
@@ -170,7 +178,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
     scrub = Redactor(secrets_of(settings)).scrub
     app = create_app(service, WebhookOptions(token, settings.max_body_bytes), scrub)
-    return Assembly(service, app, engine, runner, checkpointer, wal_sync)
+    return Assembly(service, app, database, runner, checkpointer, wal_sync)
 
 
 __all__ = [
@@ -198,4 +206,5 @@ __all__ = [
     "route_descriptions",
     "schema_revision",
     "secrets_of",
+    "serve_database",
 ]

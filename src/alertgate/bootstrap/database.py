@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from alertgate.adapters.stores import engine as engines
 from alertgate.adapters.stores import migrate
 from alertgate.adapters.stores.queries import SqlQueries
+from alertgate.adapters.stores.serve_lock import DatabaseInUseError, ServeLock
 from alertgate.adapters.stores.sql import SqlStore
 from alertgate.config import Settings
 from alertgate.ports import IncidentQueries, Store
@@ -32,24 +33,75 @@ def display_database_url(url: str) -> str:
     return engines.parse_url(url).render_as_string(hide_password=True)
 
 
-def open_database(settings: Settings, *, serving: bool = False) -> Engine:
-    """Connect and bring the schema up to date.
+def open_database(settings: Settings) -> Engine:
+    """Connect and bring the schema up to date (the CLI beside a server, `migrate`).
 
     Raises:
         DatabaseNotReadyError: the database cannot be reached or written; the message names
             ALERTGATE_DATABASE_URL (password hidden) and the database's reason, in one line.
     """
     url = settings.database_url.get_secret_value()
+    engine = _engine(url, serving=False)
+    _migrate(engine, url)
+    return engine
+
+
+@dataclass(frozen=True, slots=True)
+class ServingDatabase:
+    """The database of `alertgate serve`, with its SQLite serve lock (None on PostgreSQL)."""
+
+    engine: Engine
+    lock: ServeLock | None
+
+    def close(self) -> None:
+        self.engine.dispose()
+        if self.lock is not None:
+            self.lock.release()
+
+
+def serve_database(settings: Settings) -> ServingDatabase:
+    """Open the database to serve from: on SQLite, lock it for this process first (one serving
+    process per file), then connect and bring the schema up to date.
+
+    Raises:
+        DatabaseNotReadyError: as open_database(), or another process serves from this SQLite
+            file (the message names it).
+    """
+    url = settings.database_url.get_secret_value()
+    engine = _engine(url, serving=True)
+    lock = None
+    path = engines.sqlite_path(engine)
+    if path is not None:
+        try:
+            lock = ServeLock.acquire(path)
+        except DatabaseInUseError as exc:
+            engine.dispose()
+            raise DatabaseNotReadyError(str(exc)) from None
+        except OSError as exc:
+            engine.dispose()
+            raise _unreachable(url, str(exc)) from None
+    opened = ServingDatabase(engine, lock)
     try:
-        engine = engines.create(url, background_checkpoints=serving)
+        _migrate(engine, url)
+    except DatabaseNotReadyError:
+        opened.close()
+        raise
+    return opened
+
+
+def _engine(url: str, serving: bool) -> Engine:
+    try:
+        return engines.create(url, background_checkpoints=serving)
     except OSError as exc:  # SQLite: the file's directory cannot be created
         raise _unreachable(url, str(exc)) from None
+
+
+def _migrate(engine: Engine, url: str) -> None:
     try:
         migrate.upgrade(engine)
     except DBAPIError as exc:
         engine.dispose()
         raise _unreachable(url, str(exc.orig)) from None
-    return engine
 
 
 def _unreachable(url: str, reason: str) -> DatabaseNotReadyError:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 from pydantic import SecretStr
 
-from alertgate.adapters.notifiers._http import is_secret_param
+from alertgate.adapters.notifiers._http import url_secrets
 from alertgate.config import SPECS, Settings
 
 
@@ -37,13 +36,3 @@ def secret_texts(value: object) -> list[str]:
     if isinstance(value, list | tuple | set | frozenset):
         return [t for v in value for t in secret_texts(v)]
     return [str(value)]
-
-
-def url_secrets(text: str) -> list[str]:
-    """The password and the credential query parameters of a URL, each a secret by itself."""
-    parts = urlsplit(text)
-    if not parts.scheme or not parts.netloc:
-        return []
-    found = [unquote(parts.password)] if parts.password else []
-    params = parse_qsl(parts.query, keep_blank_values=False)
-    return found + [v for k, v in params if is_secret_param(k)]

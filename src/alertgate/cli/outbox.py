@@ -56,17 +56,20 @@ def add_parser(
 
 
 def run(args: argparse.Namespace, loaded: Loaded) -> int:
+    # Last errors are scrubbed when they are made; this is the second line of defence for
+    # rows written by older versions or quoting a secret in a spelling not foreseen.
+    scrub = Redactor(bootstrap.secrets_of(loaded.settings)).scrub
     try:
         store, queries, close = bootstrap.outbox_access(loaded.settings)
     except bootstrap.DatabaseNotReadyError as exc:
-        scrub = Redactor(bootstrap.secrets_of(loaded.settings)).scrub
         print(f"alertgate: {scrub(str(exc))}", file=sys.stderr)
         return 1
     try:
         if args.outbox_command == "list":
             statuses = [args.status] if args.status else ["pending", "dead"]
             rows = [r for s in statuses for r in queries.list_notifications(s, args.limit, None)]
-            _print_list(rows, queries.outbox_counts(), as_json=args.json)
+            for line in _list_lines(rows, queries.outbox_counts(), as_json=args.json):
+                print(scrub(line))
             return 0
         now = datetime.now(UTC)
         if args.all_dead:
@@ -83,25 +86,24 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
-def _print_list(rows: list[NotificationRecord], counts: dict[str, int], as_json: bool) -> None:
+def _list_lines(rows: list[NotificationRecord], counts: dict[str, int], as_json: bool) -> list[str]:
     if as_json:
-        for r in rows:
-            print(orjson.dumps(r, default=str).decode())
-        return
-    print("outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES))
+        return [orjson.dumps(r, default=str).decode() for r in rows]
+    lines = ["outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES)]
     if not rows:
-        return
-    print(
+        return lines
+    lines.append(
         f"{'ID':>6}  {'STATUS':<7} {'ROUTE':<5} {'CHANNEL':<8} {'KIND':<13} {'TRIES':>5}  "
         f"{'NEXT TRY / SENT (UTC)':<19}  {'INCIDENT':<16}  ALERT"
     )
     for r in rows:
         when = r.sent_at if r.status == "sent" else r.next_attempt_at
         state = "sending" if r.leased and r.status == "pending" else r.status
-        print(
+        lines.append(
             f"{r.id:>6}  {state:<7} {r.route.value:<5} {r.channel or '-':<8} "
             f"{r.kind.value:<13} {r.attempts:>5}  {_when(when):<19}  {r.incident_id:<16}  "
             f"{r.alert or ''}"
         )
         if r.last_error:
-            print(f"{'':>8}last error: {r.last_error}")
+            lines.append(f"{'':>8}last error: {r.last_error}")
+    return lines

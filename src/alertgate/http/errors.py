@@ -1,20 +1,27 @@
 """Errors of the JSON API in one shape, as the webhooks answer them: `{"error", "message"}`.
 
 FastAPI would answer a bad query or path parameter with 422 and its own `{"detail": [...]}`, and
-an HTTPException with its detail nested under `detail`; both are rewritten here.
+an HTTPException with its detail nested under `detail`; both are rewritten here. A database that
+does not answer is a 503 with Retry-After, as the webhooks answer it, not a bare 500.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
+from alertgate.ports import StoreError
+
+log = structlog.get_logger(__name__)
+
 INVALID_PARAMETER = "invalid_parameter"
+STORE_UNAVAILABLE = "store_unavailable"
 _ERROR_SCHEMA = {
     "type": "object",
     "required": ["error", "message"],
@@ -62,10 +69,27 @@ async def flat_http_error(request: Request, exc: Exception) -> Response:
     return await http_exception_handler(request, exc)
 
 
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After when the database does not answer a read or a re-drive: the
+    client should try again, and /ready says why. The database's own words go to the log."""
+    if not isinstance(exc, StoreError):  # registered for it alone
+        raise exc
+    log.error("api.store_unavailable", path=request.url.path, error=str(exc))
+    return JSONResponse(
+        {
+            "error": STORE_UNAVAILABLE,
+            "message": "the database did not answer; try again (GET /ready shows why)",
+        },
+        status_code=503,
+        headers={"retry-after": "5"},
+    )
+
+
 def install(api: FastAPI) -> None:
     """Answer errors in the documented shape, and say so in /openapi.json (400, not 422)."""
     api.add_exception_handler(RequestValidationError, invalid_parameter)
     api.add_exception_handler(HTTPException, flat_http_error)
+    api.add_exception_handler(StoreError, store_unavailable)
 
     generate = api.openapi
 

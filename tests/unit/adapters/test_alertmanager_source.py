@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,10 +13,12 @@ import pytest
 from alertgate.adapters.sources import PARSERS
 from alertgate.adapters.sources.alertmanager import label_fingerprint, parse
 from alertgate.adapters.sources.payload import MAX_LABELS
+from alertgate.adapters.sources.severity import SEVERITY_PRIORITY
 from alertgate.domain.alert import Action, Priority
 from alertgate.domain.errors import PayloadError
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "alertmanager"
+DOCS = Path(__file__).parents[3] / "docs" / "sources.md"
 
 
 def body(name: str) -> bytes:
@@ -127,6 +130,19 @@ def test_priority_label_wins_over_severity() -> None:
     labels = {"alertname": "X", "severity": "critical", "priority": "P4"}
     (event,) = parse(edited("firing", labels=labels))
     assert event.priority is Priority.P4
+
+
+def test_the_severity_words_in_the_docs_are_the_table_the_code_uses() -> None:
+    """docs/sources.md lists every severity word with its priority: exactly SEVERITY_PRIORITY."""
+    text = " ".join(DOCS.read_text().split("Severity words and the priority", 1)[1].split())
+    listed = {
+        word: Priority(priority)
+        for words, priority in re.findall(
+            r"((?:`\w+`,? )+)→ (P[1-5])", text.split("Per-priority holds", 1)[0]
+        )
+        for word in re.findall(r"`(\w+)`", words)
+    }
+    assert listed == dict(SEVERITY_PRIORITY)
 
 
 def test_labels_are_bounded() -> None:

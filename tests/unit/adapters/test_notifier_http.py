@@ -89,3 +89,21 @@ def test_redact_url_masks_secrets_in_any_case_and_keeps_the_rest_byte_for_byte()
         assert redacted == f"{base}?{rest}&{name}=***"
     assert _http.redact_url(f"{base}?%53ig=UPPERSECRET") == f"{base}?%53ig=***"
     assert _http.redact_url(base) == base
+
+
+def test_url_secrets_are_the_password_and_secret_parameters_as_written_and_decoded() -> None:
+    """What a notifier scrubs from a reply that quotes its URL: `sig=` as written and as
+    decoded, a token, the password; never the harmless parameters."""
+    url = "https://u:p%40ss@h.example/x?api-version=1&sp=%2Ftriggers&sig=a%2Bb&Token=T0K&flag"
+    assert _http.url_secrets(url) == ["p@ss", "a%2Bb", "T0K", "a+b"]
+    assert _http.url_secrets("not a url") == []
+
+
+def test_a_quoted_secret_is_scrubbed_before_the_reply_is_cut() -> None:
+    """A secret that straddles the excerpt's end would survive the cut in part: the reply is
+    scrubbed first, then cut."""
+    body = "x" * (_http.BODY_EXCERPT - 4) + " sig=ABCDEFGHIJKLMNOP"
+    response = httpx.Response(400, text=body)
+    with pytest.raises(DeliveryError) as caught:
+        _http.check(response, "target", scrub=lambda t: t.replace("ABCDEFGHIJKLMNOP", "***"))
+    assert "ABCD" not in caught.value.message

@@ -52,6 +52,32 @@ def test_a_huge_description_still_gives_a_card_under_the_teams_limit() -> None:
     assert orjson.loads(body)["attachments"][0]["content"]["version"] == "1.4"
 
 
+def test_every_field_at_its_longest_in_four_byte_characters_still_fits_the_card() -> None:
+    """Sources keep up to 4096 characters per field: with every field that long, in emoji
+    (4 bytes each in UTF-8), the body stays under 20 kB; the description and then the link
+    are what give way, the facts and the PoC fields stay."""
+    wide = "\U0001f525" * 4096
+    n = notification(NotificationKind.SELF_RESOLVED, name=wide, description=wide, instance=wide)
+    incident = replace(n.incident, link=f"https://example.com/{wide}", labels=(("alert_id", wide),))
+    n = replace(n, incident=incident, detail=wide)
+    body = teams_message(summarize(n)).encode()
+    assert len(body) <= MAX_BYTES
+    sent = orjson.loads(body)
+    card = sent["attachments"][0]["content"]
+    assert "actions" not in card  # the 16 kB link went last
+    assert [f["title"] for f in card["body"][1]["facts"]][:3] == ["Alert", "Priority", "Instance"]
+    assert sent["alert_name"] == "\U0001f525" * 199 + "…"
+    assert sent["alert_id"] == "\U0001f525" * 199 + "…"
+
+
+def test_a_normal_card_keeps_its_description_and_link() -> None:
+    """Shrinking is for oversized senders only: a usual alert keeps everything."""
+    n = notification(NotificationKind.SELF_RESOLVED, description="Disk above 90% for 5m")
+    card = teams_message(summarize(n)).to_json()["attachments"][0]["content"]
+    assert card["body"][2]["text"] == "Disk above 90% for 5m"
+    assert card["actions"][0]["url"] == "https://team.app.coralogix.in/#/insights?id=1"
+
+
 def test_an_alert_without_instance_or_id_label_still_has_string_poc_fields() -> None:
     """The PoC flow's Parse JSON expects strings: no instance gives "", no alert_id label
     gives the incident id."""

@@ -1,16 +1,22 @@
 """Shared body helpers: the one-pass string reading equals the two-step rule it stands for;
-identities and times are read as strictly as their senders write them."""
+identities and times are read as strictly as their senders write them; no body is taken that
+nests deeper than alertgate can write back."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from alertgate.adapters.sources.payload import (
+    MAX_DEPTH,
     MAX_TEXT,
+    ORJSON_LEVELS,
+    deeper_than,
     identity_text,
     is_absent,
     load_object,
@@ -76,6 +82,51 @@ def test_a_body_that_is_not_json_is_called_invalid(body: bytes) -> None:
     with pytest.raises(PayloadError) as error:
         load_object(body)
     assert error.value.problem.startswith("not valid JSON")
+
+
+def nested(levels: int, kinds: str = "o") -> object:
+    """`levels` objects and arrays around a string, cycling through `kinds` (o: object,
+    a: array) from the inside out."""
+    value: object = "x"
+    for level in range(levels):
+        value = {"k": value} if kinds[level % len(kinds)] == "o" else [value, 1]
+    return value
+
+
+def test_orjson_writes_the_levels_the_depth_check_counts_on() -> None:
+    """deeper_than() asks orjson: this fails if an orjson upgrade changes how deep it writes."""
+    orjson.dumps(nested(ORJSON_LEVELS))
+    with pytest.raises(orjson.JSONEncodeError):
+        orjson.dumps(nested(ORJSON_LEVELS + 1))
+
+
+@pytest.mark.parametrize("kinds", ["o", "a", "oa", "aao"])
+@pytest.mark.parametrize("levels", [1, 2, 64, MAX_DEPTH, 200, ORJSON_LEVELS - 1])
+def test_deeper_than_counts_objects_and_arrays_exactly(kinds: str, levels: int) -> None:
+    """A value of n levels is deeper than n - 1 and not deeper than n, however it nests."""
+    value = nested(levels, kinds)
+    assert deeper_than(value, levels - 1)
+    assert not deeper_than(value, levels)
+    assert deeper_than({"wide": [1, 2, {"k": 3}], "deep": value}, levels)
+
+
+@pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 255, 600, 1024])
+def test_a_body_deeper_than_the_limit_is_refused_as_the_body(levels: int) -> None:
+    """Deeper than MAX_DEPTH (orjson reads 1024 levels, but writes 254 and alertgate writes
+    bodies back) is a PayloadError on `body`, wherever the nesting is."""
+    inner = b"[" * (levels - 3) + b"]" * (levels - 3)  # stdlib json cannot write 1024 levels
+    with pytest.raises(PayloadError) as error:
+        load_object(b'{"alerts": [{"status": "firing", "extra": ' + inner + b"}]}")
+    assert error.value.field == "body"
+    assert f"nested deeper than {MAX_DEPTH} levels" in error.value.problem
+
+
+def test_a_body_of_exactly_the_limit_or_with_many_shallow_brackets_is_read() -> None:
+    """MAX_DEPTH levels are taken, and so is a wide body whose brackets outnumber the limit."""
+    deepest = {"alerts": [{"status": "firing", "extra": nested(MAX_DEPTH - 3)}]}
+    assert load_object(json.dumps(deepest).encode()) == deepest
+    wide = {"alerts": [{"labels": {"a": "[{"}} for _ in range(MAX_DEPTH * 3)]}
+    assert load_object(json.dumps(wide).encode()) == wide
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""Ingest over a real SQLite store: idempotency, episodes, group commit, failure handling."""
+"""Ingest over a real store: idempotency and episodes on SQLite and PostgreSQL alike; group
+commit and failure handling on SQLite."""
 
 from __future__ import annotations
 
@@ -29,8 +30,9 @@ CX = FIXTURES / "coralogix"
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    engine = engines.create(f"sqlite:///{tmp_path / 'a.db'}")
+def store(store_url: str) -> Iterator[SqlStore]:
+    """Each test that takes it runs on both stores: ingest must behave the same on either."""
+    engine = engines.create(store_url)
     migrate.upgrade(engine)
     yield SqlStore(engine)
     engine.dispose()

@@ -4,6 +4,7 @@ start with every bad key named; and the examples in docs/sources.md load as writ
 from __future__ import annotations
 
 import re
+import tomllib
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from alertgate.config_sources import ConfigError, Loaded, load
 from alertgate.domain.no_resolve import NoResolveMode
 
 DOCS = Path(__file__).parents[3] / "docs" / "sources.md"
+GRAFANA_TOML = Path(__file__).parents[2] / "fixtures" / "generic" / "grafana.toml"
 VALID = '[sources.generic.pinger]\nidentity = "id"\naction = "kind"\ntrigger = "down"\n'
 
 
@@ -33,6 +35,14 @@ def problems(tmp_path: Path, toml: str) -> list[str]:
 def test_every_toml_example_in_the_docs_loads(tmp_path: Path, block: str) -> None:
     """docs/sources.md stays true: each of its TOML examples is a valid configuration."""
     loaded(tmp_path, block)
+
+
+def test_the_docs_grafana_mapping_is_the_one_the_tests_prove() -> None:
+    """The worked example in docs/sources.md is tests/fixtures/generic/grafana.toml, which
+    the parser, HTTP and hostile-body tests load: a change to one without the other fails."""
+    blocks = re.findall(r"```toml\n(.*?)```", DOCS.read_text(), re.S)
+    (shown,) = [b for b in blocks if "[sources.generic.grafana]" in b]
+    assert tomllib.loads(shown) == tomllib.loads(GRAFANA_TOML.read_text())
 
 
 def test_a_single_string_stands_for_a_list_of_one(tmp_path: Path) -> None:

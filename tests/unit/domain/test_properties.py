@@ -88,11 +88,18 @@ def test_at_most_one_escalation_and_one_resolution_notice_per_episode(sequence) 
 @settings(max_examples=400, deadline=None)
 @given(events)
 def test_never_an_escalation_after_a_resolve_in_the_same_episode(sequence) -> None:
-    """Once an episode resolved, its timer can no longer page anyone."""
+    """Once an episode resolved (on its own or after its escalation), nothing can page anyone
+    for it again: no escalation decision and no escalation notice comes after a resolve."""
+    resolves = {Outcome.SELF_RESOLVED, Outcome.RESOLVED_AFTER_ESCALATION}
+    notices = {NotificationKind.SELF_RESOLVED, NotificationKind.RESOLUTION}
     for episode in run(sequence).values():
-        if NotificationKind.ESCALATION in episode.notices:
-            first_escalation = episode.notices.index(NotificationKind.ESCALATION)
-            assert NotificationKind.SELF_RESOLVED not in episode.notices[:first_escalation]
+        decided = episode.decisions
+        if resolves & set(decided):
+            first = min(decided.index(o) for o in resolves if o in decided)
+            assert Outcome.ESCALATED not in decided[first:], episode
+        if notices & set(episode.notices):
+            first = min(episode.notices.index(k) for k in notices if k in episode.notices)
+            assert NotificationKind.ESCALATION not in episode.notices[first:], episode
 
 
 @settings(max_examples=400, deadline=None)

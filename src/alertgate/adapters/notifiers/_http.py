@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, unquote_plus, urlsplit, urlunsplit
 
 import httpx
 
 from alertgate.ports import DeliveryError
+
+Scrub = Callable[[str], str]
 
 MAX_RETRY_AFTER = 3600.0  # a server asking for more than an hour is capped (msal does the same)
 BODY_EXCERPT = 300  # characters of an error body kept in the message
@@ -63,6 +65,26 @@ def _redact_param(param: str) -> str:
     return f"{name}=***" if equals and is_secret_param(unquote_plus(name)) else param
 
 
+def url_secrets(url: str) -> list[str]:
+    """The credentials a URL carries: its password and the value of each secret query
+    parameter (`sig=`), as written and decoded. A server that quotes the request back in its
+    error body must not carry them into a message (see `check`)."""
+    parts = urlsplit(url)
+    if not parts.scheme or not parts.netloc:
+        return []
+    found = [unquote(parts.password)] if parts.password else []
+    for param in parts.query.split("&"):
+        name, equals, raw = param.partition("=")
+        if equals and raw and is_secret_param(unquote_plus(name)):
+            found.append(raw)
+    found += [v for k, v in parse_qsl(parts.query) if v and is_secret_param(k)]
+    return list(dict.fromkeys(found))
+
+
+def _keep(text: str) -> str:
+    return text
+
+
 def retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Seconds a server asked us to wait (`Retry-After: 120` or an HTTP date), capped."""
     value = headers.get("retry-after")
@@ -99,18 +121,25 @@ def failure_for_status(status: int) -> tuple[Failure, bool]:
     return Failure.UNEXPECTED, False
 
 
-def excerpt(response: httpx.Response) -> str:
-    """The start of a response body, on one line, for an error message."""
-    text = " ".join(response.text.split())
+def excerpt(response: httpx.Response, scrub: Scrub = _keep) -> str:
+    """The start of a response body, on one line, for an error message: scrubbed of secrets
+    before it is cut, so that no secret survives even in part."""
+    text = " ".join(scrub(response.text).split())
     return text[:BODY_EXCERPT] + ("..." if len(text) > BODY_EXCERPT else "")
 
 
-def check(response: httpx.Response, what: str, hint: str | None = None) -> None:
-    """Return on 2xx; otherwise raise the classified DeliveryError (with the body's start)."""
+def check(
+    response: httpx.Response, what: str, hint: str | None = None, scrub: Scrub = _keep
+) -> None:
+    """Return on 2xx; otherwise raise the classified DeliveryError (with the body's start).
+
+    `scrub` removes the caller's secrets from the body: a receiver may quote the request,
+    URL and headers included, back in its error, and the message is stored and shown.
+    """
     if response.is_success:
         return
     reason, retryable = failure_for_status(response.status_code)
-    body = excerpt(response)
+    body = excerpt(response, scrub)
     message = f"{what} answered {response.status_code}" + (f": {body}" if body else "")
     if hint:
         message += f" -- {hint}"
@@ -134,9 +163,9 @@ def with_hint(error: DeliveryError, hint: str | None) -> DeliveryError:
     )
 
 
-def transport_failure(exc: httpx.TransportError, what: str) -> DeliveryError:
+def transport_failure(exc: httpx.TransportError, what: str, scrub: Scrub = _keep) -> DeliveryError:
     """A DeliveryError for a request that got no HTTP answer (all retryable but TLS trust)."""
-    detail = str(exc) or type(exc).__name__
+    detail = scrub(str(exc)) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         return DeliveryError(Failure.TIMEOUT.value, f"{what}: no answer in time", retryable=True)
     if "CERTIFICATE_VERIFY_FAILED" in detail:
@@ -158,9 +187,10 @@ async def post(
     *,
     content: bytes,
     headers: Mapping[str, str],
+    scrub: Scrub = _keep,
 ) -> httpx.Response:
     """POST and return the response; a transport failure becomes a classified DeliveryError."""
     try:
         return await client.post(url, content=content, headers=dict(headers))
     except httpx.TransportError as exc:
-        raise transport_failure(exc, what) from None
+        raise transport_failure(exc, what, scrub) from None

@@ -107,7 +107,9 @@ def _link_title(source: str) -> str:
     return "Open in Coralogix" if source in {"coralogix", "coralogix-nc"} else "Open the alert"
 
 
-def card_for(summary: Summary, description_limit: int = 1000) -> AdaptiveCard:
+def card_for(
+    summary: Summary, description_limit: int = 1000, with_link: bool = True
+) -> AdaptiveCard:
     """The card: a coloured title, the facts, the description, a link to the alert."""
     body: list[TextBlock | FactSet] = [
         TextBlock(summary.headline, size="Large", weight="Bolder", color=summary.tone.value),
@@ -115,19 +117,29 @@ def card_for(summary: Summary, description_limit: int = 1000) -> AdaptiveCard:
     ]
     if summary.description and description_limit > 0:
         body.append(TextBlock(cut(summary.description, description_limit), is_subtle=True))
-    actions = (OpenUrl(_link_title(summary.source), summary.link),) if summary.link else ()
+    link = summary.link if with_link else None
+    actions = (OpenUrl(_link_title(summary.source), link),) if link else ()
     return AdaptiveCard(tuple(body), actions)
 
 
+# What is given up, in this order, until the body fits: the description's length, the
+# description, then the link (a sender's URL is only cut at 4096 characters).
+_SHRINK = ((1000, True), (300, True), (0, True), (0, False))
+
+
 def teams_message(summary: Summary) -> TeamsMessage:
-    """The whole POST body, kept under MAX_BYTES by shortening the description first."""
-    for limit in (1000, 300, 0):
+    """The whole POST body, kept under MAX_BYTES.
+
+    Every other text is cut where it is summarised, so the last step always fits: the facts
+    and the PoC fields stay, whatever the sender put in its fields.
+    """
+    for limit, with_link in _SHRINK:
         message = TeamsMessage(
             alert_name=summary.alert,
             alert_id=summary.alert_id,
             instance_id=summary.instance or "",
             alert_action=summary.action,
-            card=card_for(summary, limit),
+            card=card_for(summary, limit, with_link),
         )
         if len(message.encode()) <= MAX_BYTES:
             break

@@ -12,12 +12,14 @@ import asyncio
 import base64
 import binascii
 import json
+import re
 import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import msal
 import requests
+from msal.exceptions import MsalServiceError
 from requests.adapters import HTTPAdapter
 from urllib3 import PoolManager
 
@@ -31,6 +33,8 @@ _HINTS = {
     90002: "GRAPH_TENANT_ID names no tenant",
     900023: "GRAPH_TENANT_ID is not a valid tenant id or domain",
 }
+_DISCOVERY_STATUS = re.compile(r"HTTP status: (\d{3})")
+_BUSY = {"temporarily_unavailable": "rate_limited", "server_error": "server_error"}
 _PERMANENT = {"invalid_client", "unauthorized_client", "invalid_request", "invalid_scope"}
 
 
@@ -131,39 +135,30 @@ class EntraTokens:
             if entry.get("secret") == token:
                 cache.remove_at(entry)
 
+    def _application(self) -> Any:
+        """msal's app, built on first use (its constructor runs tenant discovery)."""
+        if self._app is None:
+            # One session for the life of this object: a constructor that fails (discovery
+            # down) is tried again on the next send, and must not leak a pool each time.
+            if self._session is None:
+                self._session = session_for(self._context, self.authority)
+            self._app = msal.ConfidentialClientApplication(
+                self._client_id,
+                client_credential=self._secret,
+                authority=self.authority,
+                http_client=self._session,
+                instance_discovery=False,  # the authority is configured, not discovered
+                timeout=self._timeout,
+                token_cache=msal.TokenCache(),
+            )
+        return self._app
+
     def _acquire(self) -> Token:
         what = f"Entra ID token from {self.authority}"
         try:
-            if self._app is None:
-                self._session = session_for(self._context, self.authority)
-                self._app = msal.ConfidentialClientApplication(
-                    self._client_id,
-                    client_credential=self._secret,
-                    authority=self.authority,
-                    http_client=self._session,
-                    instance_discovery=False,  # the authority is configured, not discovered
-                    timeout=self._timeout,
-                    token_cache=msal.TokenCache(),
-                )
-            result = self._app.acquire_token_for_client(scopes=[self._scope])
-        except requests.exceptions.SSLError as exc:
-            raise DeliveryError(
-                "tls",
-                f"{what}: certificate not trusted ({exc}); see ALERTGATE_CA_BUNDLE",
-                retryable=False,
-            ) from None
-        except requests.exceptions.Timeout:
-            raise DeliveryError("timeout", f"{what}: no answer in time", retryable=True) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise DeliveryError("connection", f"{what}: {exc}", retryable=True) from None
-        except requests.exceptions.HTTPError as exc:
-            raise DeliveryError("server_error", f"{what}: {exc}", retryable=True) from None
-        except ValueError as exc:  # msal: the authority's OpenID configuration is unusable
-            raise DeliveryError(
-                "auth",
-                f"{what}: {exc} -- check GRAPH_TENANT_ID and GRAPH_AUTHORITY_HOST",
-                retryable=False,
-            ) from None
+            result = self._application().acquire_token_for_client(scopes=[self._scope])
+        except (requests.exceptions.RequestException, MsalServiceError, ValueError) as exc:
+            raise _request_failure(exc, what) from None
         if "access_token" in result:
             return Token(
                 result["access_token"],
@@ -171,6 +166,42 @@ class EntraTokens:
                 result.get("token_source") == "cache",
             )
         raise _token_error(what, result)
+
+
+def _request_failure(exc: Exception, what: str) -> DeliveryError:
+    """A token request or tenant discovery that got no usable answer, classified."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return DeliveryError(
+            "tls",
+            f"{what}: certificate not trusted ({exc}); see ALERTGATE_CA_BUNDLE",
+            retryable=False,
+        )
+    if isinstance(exc, requests.exceptions.Timeout):
+        return DeliveryError("timeout", f"{what}: no answer in time", retryable=True)
+    if isinstance(exc, requests.exceptions.RetryError):
+        # urllib3 waited out one Retry-After (429, 503) and was refused again
+        return DeliveryError("rate_limited", f"{what}: throttled ({exc})", retryable=True)
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return DeliveryError("connection", f"{what}: {exc}", retryable=True)
+    if isinstance(exc, requests.exceptions.RequestException) and not isinstance(exc, ValueError):
+        # a broken response (ChunkedEncodingError and the like): the connection, not the setup
+        return DeliveryError("connection", f"{what}: {type(exc).__name__}: {exc}", retryable=True)
+    if isinstance(exc, requests.exceptions.HTTPError | MsalServiceError):
+        # msal raises these for a 5xx from discovery or the token endpoint (MsalServiceError
+        # since msal 1.3x, requests' HTTPError before): Entra is having trouble, retry.
+        return DeliveryError("server_error", f"{what}: {exc}", retryable=True)
+    # msal raises ValueError for any 4xx of tenant discovery, with the status only in the
+    # error it replaced: a throttled or timed-out discovery is retried, not dead-lettered.
+    status = _DISCOVERY_STATUS.search(f"{exc} {exc.__context__ or ''}")
+    if status and status.group(1) in ("408", "429"):
+        reason = "rate_limited" if status.group(1) == "429" else "timeout"
+        answered = f"{what}: tenant discovery answered {status.group(1)}"
+        return DeliveryError(reason, answered, retryable=True)
+    return DeliveryError(
+        "auth",
+        f"{what}: {exc} -- check GRAPH_TENANT_ID and GRAPH_AUTHORITY_HOST",
+        retryable=False,
+    )
 
 
 def _token_error(what: str, result: dict[str, Any]) -> DeliveryError:
@@ -181,4 +212,6 @@ def _token_error(what: str, result: dict[str, Any]) -> DeliveryError:
     message = f"{what} failed: {error}: {description}"
     if hint:
         message += f" -- {hint}"
-    return DeliveryError("auth", message, retryable=error not in _PERMANENT)
+    # OAuth's own words for "not now" (RFC 6749 §5.2 as Entra uses it, e.g. with a 429)
+    reason = _BUSY.get(error, "auth")
+    return DeliveryError(reason, message, retryable=error not in _PERMANENT)

@@ -107,7 +107,7 @@ def summarize(notification: Notification) -> Summary:
         kind=notification.kind,
         test=test,
         alert=alert,
-        alert_id=labels.get("alert_id", incident.id),
+        alert_id=cut(labels.get("alert_id", incident.id), 200),
         incident_id=incident.id,
         notification_key=notification.idempotency_key,
         priority=incident.priority.value if incident.priority else None,

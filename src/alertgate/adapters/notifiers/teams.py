@@ -14,6 +14,7 @@ import httpx
 from alertgate.adapters.notifiers import _http
 from alertgate.adapters.notifiers.adaptive_card import teams_message
 from alertgate.adapters.notifiers.render import summarize
+from alertgate.logging import Redactor
 from alertgate.ports import Notification
 
 HEADERS = {"Content-Type": "application/json; charset=utf-8"}
@@ -40,13 +41,14 @@ class TeamsNotifier:
         self._client = client
         self._url = url
         self.target = f"Teams webhook {_http.redact_url(url)}"
+        self._scrub = Redactor(_http.url_secrets(url)).scrub  # sig=, should a reply quote it
 
     async def send(self, notification: Notification) -> None:
         body = teams_message(summarize(notification)).encode()
         response = await _http.post(
-            self._client, self._url, self.target, content=body, headers=HEADERS
+            self._client, self._url, self.target, content=body, headers=HEADERS, scrub=self._scrub
         )
-        _http.check(response, self.target, _hint(response.status_code))
+        _http.check(response, self.target, _hint(response.status_code), self._scrub)
 
     async def preflight(self) -> list[str]:
         """What can be told about the URL without sending (test-notify)."""

@@ -14,6 +14,7 @@ import orjson
 
 from alertgate.adapters.notifiers import _http
 from alertgate.adapters.notifiers.render import Summary, summarize
+from alertgate.logging import Redactor
 from alertgate.ports import DeliveryError, Notification
 
 SCHEMA_VERSION = "1"
@@ -112,17 +113,24 @@ class WebhookNotifier:
         self._client, self._url = client, url
         self._headers = {"Content-Type": "application/json; charset=utf-8", **headers}
         self.target = f"webhook {_http.redact_url(url)}"
+        # The URL's token and the header values, should the receiver quote the request back.
+        self._scrub = Redactor([*_http.url_secrets(url), *headers.values()]).scrub
 
     async def send(self, notification: Notification) -> None:
         body = orjson.dumps(WebhookBody(notification, summarize(notification)).to_json())
         headers = {**self._headers, "Idempotency-Key": notification.idempotency_key}
         try:
             response = await _http.post(
-                self._client, self._url, self.target, content=body, headers=headers
+                self._client,
+                self._url,
+                self.target,
+                content=body,
+                headers=headers,
+                scrub=self._scrub,
             )
         except DeliveryError as exc:
             raise _http.with_hint(exc, _transport_hint(exc.reason, self._url)) from None
-        _http.check(response, self.target, _hint(response.status_code))
+        _http.check(response, self.target, _hint(response.status_code), self._scrub)
 
     async def preflight(self) -> list[str]:
         parts = urlsplit(self._url)
