@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
 import re
 import sys
+import threading
 from collections.abc import Iterable, MutableMapping
 from typing import Any, TextIO
 from urllib.parse import quote
@@ -33,7 +36,7 @@ def _spellings(secret: str) -> set[str]:
 
 
 class Redactor:
-    """Removes configured secrets and URL signatures (`sig=`) from text and log events."""
+    """Removes configured secrets and URL signatures (`sig=`) from text."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         spelled = {v for s in secrets if len(s) >= MIN_SECRET for v in _spellings(s)}
@@ -44,37 +47,82 @@ class Redactor:
         for secret in self._secrets:
             if secret in text:
                 text = text.replace(secret, REDACTED)
-        if "=" not in text:  # no `sig=` can be in it: skip the regex (every log value passes here)
+        if "=" not in text:  # no `sig=` can be in it: skip the regex (every log line passes here)
             return text
         return _SIG.sub(rf"\1{REDACTED}", text)
 
-    def __call__(
-        self, logger: Any, method: str, event: MutableMapping[str, Any]
-    ) -> MutableMapping[str, Any]:
-        """structlog processor: scrub every string value, nested ones included."""
-        for key, value in event.items():
-            event[key] = self._value(value)
-        return event
-
-    def _value(self, value: Any) -> Any:
-        if isinstance(value, str):
-            return self.scrub(value)
-        if isinstance(value, dict):
-            return {k: self._value(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [self._value(v) for v in value]
-        return value
-
 
 class _ScrubbedRenderer:
-    """Renders an event, then scrubs the finished line: covers tracebacks, reprs of objects and
-    anything else a processor turned into text after the event-level redaction ran."""
+    """Renders an event, then scrubs the finished line: every value, nested ones, tracebacks and
+    reprs of objects are in it, spelled as the line spells them (JSON-escaped or repr-escaped),
+    and Redactor knows both spellings, so one pass over the line is the only one needed."""
 
     def __init__(self, renderer: Any, redactor: Redactor) -> None:
         self._renderer, self._redactor = renderer, redactor
 
     def __call__(self, logger: Any, method: str, event: MutableMapping[str, Any]) -> str:
         return self._redactor.scrub(str(self._renderer(logger, method, event)))
+
+
+class _LineWriter:
+    """Writes finished lines to the stream, all the lines of one event-loop iteration at once.
+
+    Under load every trigger logs its decision: a write and a flush per line were most of what
+    logging cost (docs/benchmarks.md). Lines logged on the event loop are written when the
+    iteration ends (one write for all of them, in order); lines logged anywhere else, or with no
+    loop running, are written at once, after any that are waiting. A process killed with
+    SIGKILL loses at most the lines of the iteration it was in; the decisions they report are
+    in the database.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._pending: list[str] = []
+        self._loop: asyncio.AbstractEventLoop | None = None  # where a flush is scheduled
+        self._lock = threading.Lock()  # threads (WAL sync, checkpoints) log too
+
+    def msg(self, message: str) -> None:
+        with self._lock:
+            self._pending.append(message)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        if self._loop is not loop:
+            self._loop = loop
+            loop.call_soon(self.flush)
+
+    log = debug = info = warn = warning = err = error = critical = exception = fatal = msg
+
+    def flush(self) -> None:
+        with self._lock:
+            self._loop = None
+            lines, self._pending = self._pending, []
+        if lines:
+            self._stream.write("\n".join(lines) + "\n")
+            self._stream.flush()
+
+
+class _LineWriterFactory:
+    """One _LineWriter per stream, for every structlog logger."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._writer = _LineWriter(stream)
+        _WRITERS.append(self._writer)
+
+    def __call__(self, *args: Any) -> _LineWriter:
+        return self._writer
+
+
+_WRITERS: list[_LineWriter] = []
+
+
+@atexit.register
+def flush() -> None:
+    """Write the lines still waiting (at exit, and before a process hands over its stream)."""
+    for writer in _WRITERS:
+        writer.flush()
 
 
 def _orjson_dumps(value: Any, **_: Any) -> str:
@@ -92,10 +140,8 @@ def configure(
     as_json = fmt == "json" or (fmt == "auto" and not stream.isatty())
     redactor = Redactor(secrets)
     shared: list[Any] = [
-        structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        redactor,
     ]
     renderer: Any = _ScrubbedRenderer(
         structlog.processors.JSONRenderer(serializer=_orjson_dumps)
@@ -107,7 +153,7 @@ def configure(
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.WriteLoggerFactory(file=stream),
+        logger_factory=_LineWriterFactory(stream),
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(stream)

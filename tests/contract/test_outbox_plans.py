@@ -16,10 +16,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.dialects import sqlite
 
+from alertgate.adapters.stores import bulk, migrate
 from alertgate.adapters.stores import engine as engines
-from alertgate.adapters.stores import migrate
-from alertgate.adapters.stores import bulk
-from alertgate.adapters.stores.sql import _NEXT_NOTIFICATION
 from alertgate.domain.routing import Route
 
 
@@ -52,7 +50,7 @@ def test_a_claim_reads_the_due_rows_of_its_route_in_order(engine: Engine) -> Non
 
 def test_the_next_due_time_is_an_index_lookup_per_route(engine: Engine) -> None:
     """The earliest due time reads one index entry per route, not every pending row."""
-    plan = _plan(engine, _NEXT_NOTIFICATION)
+    plan = _plan(engine, bulk.SQLITE.next_notification)
     uses = [step for step in plan if "ix_outbox_route_due" in step]
     assert len(uses) == len(Route), plan
     assert not any("TEMP B-TREE" in step or "ix_outbox_status" in step for step in plan), plan

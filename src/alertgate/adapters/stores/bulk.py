@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
 
 from alertgate.adapters.stores.schema import decisions, events, incidents
+from alertgate.domain.routing import Route
 
 Row = tuple[Any, ...]
 
@@ -110,6 +111,21 @@ class Statements:
                 "JOIN events AS e ON e.incident_id = v.i AND e.delivery_key = v.k"
             )
         return _sqlite_known(count)
+
+    @functools.cached_property
+    def next_notification(self) -> str:
+        """The earliest due time of any route: a minimum per route, each one lookup in
+        ix_outbox_route_due (one minimum over every route would read every pending row)."""
+        per_route = " UNION ALL ".join(
+            "SELECT min(next_attempt_at) AS due FROM outbox "
+            f"WHERE status = 'pending' AND route = '{route.value}'"
+            for route in Route
+        )
+        return f"SELECT min(due) FROM ({per_route}) AS due_per_route"
+
+    @functools.cached_property
+    def next_deadline(self) -> str:
+        return "SELECT min(deadline) FROM incidents WHERE deadline IS NOT NULL"
 
     @functools.cached_property
     def claim(self) -> str:

@@ -5,7 +5,6 @@ This module and `migrate.py` are the only places that know which database is whi
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -76,7 +75,7 @@ def _sqlite(url: URL, background_checkpoints: bool) -> Engine:
         if background_checkpoints:
             # The serving engine syncs the WAL itself, once for many commits, before anything
             # is acknowledged (walsync.py); checkpoints run on their own thread (checkpoint.py).
-            pragmas += ["synchronous=NORMAL", "wal_autocheckpoint=0", os.environ.get("XP", "cache_size=-2000")]
+            pragmas += ["synchronous=NORMAL", "wal_autocheckpoint=0"]
         for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
@@ -85,8 +84,10 @@ def _sqlite(url: URL, background_checkpoints: bool) -> Engine:
     def _on_begin(conn: Any) -> None:
         # A writer takes the write lock up front: a deferred transaction that reads and then
         # writes can fail with SQLITE_BUSY when another process wrote in between.
+        # On the driver's own connection: SQLAlchemy's statement execution here cost as much as
+        # the rest of an empty transaction (docs/benchmarks.md).
         immediate = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.connection.dbapi_connection.execute("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -10,11 +10,8 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
-    func,
-    literal_column,
     select,
     text,
-    union_all,
     update,
 )
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
@@ -40,21 +37,6 @@ from alertgate.ports import (
 
 CHUNK = 500  # ids per IN (...) list
 
-# A literal, not a bound parameter: only then can SQLite use the partial index
-# ix_outbox_route_due (WHERE status = 'pending'); with a parameter the claim scanned the whole
-# outbox (it showed up as the top statement in the profile of a mixed load).
-PENDING = outbox.c.status == literal_column("'pending'")
-# The earliest due time of any route, as a minimum per route: each one an index lookup on
-# ix_outbox_route_due, where one minimum over all routes read every pending row.
-_per_route = union_all(
-    *(
-        select(func.min(outbox.c.next_attempt_at).label("due")).where(
-            PENDING, outbox.c.route == route.value
-        )
-        for route in Route
-    )
-).subquery()
-_NEXT_NOTIFICATION = select(func.min(_per_route.c.due))
 class SqlStore:
     """Store port over SQLAlchemy Core; the same SQL runs on SQLite and PostgreSQL."""
 
@@ -88,15 +70,19 @@ class SqlStore:
         except DBAPIError as exc:
             raise StoreError(f"database error: {exc.orig}") from exc
 
+    def _earliest(self, sql: Callable[[bulk.Statements], str]) -> datetime | None:
+        try:
+            with self.engine.connect() as conn:
+                ((value,),) = bulk.query(conn, sql(bulk.statements(conn)), ())
+        except DBAPIError as exc:
+            raise StoreError(f"database error: {exc.orig}") from exc
+        return codec.maybe_when(value)
+
     def next_deadline(self) -> datetime | None:
-        result: datetime | None = self._scalar(
-            select(func.min(incidents.c.deadline)).where(incidents.c.deadline.is_not(None))
-        )
-        return result
+        return self._earliest(lambda s: s.next_deadline)
 
     def next_notification_at(self) -> datetime | None:
-        result: datetime | None = self._scalar(_NEXT_NOTIFICATION)
-        return result
+        return self._earliest(lambda s: s.next_notification)
 
     def ping(self) -> None:
         self._scalar(text("SELECT 1"))
