@@ -160,9 +160,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     # SQLite: transactions commit on the loop and share WAL syncs, so several batches may
     # wait for theirs at once; PostgreSQL: one transaction at a time on the store thread.
     in_flight = MAX_SYNCING_BATCHES if wal_sync else 1
-    ingestor = Ingestor(
-        store, runner, clock, policy, on_commit=committed, max_in_flight=in_flight
-    )
+    ingestor = Ingestor(store, runner, clock, policy, on_commit=committed, max_in_flight=in_flight)
     service = Service(
         Parts(
             store,

@@ -37,6 +37,7 @@ from alertgate.ports import (
 
 CHUNK = 500  # ids per IN (...) list
 
+
 class SqlStore:
     """Store port over SQLAlchemy Core; the same SQL runs on SQLite and PostgreSQL."""
 

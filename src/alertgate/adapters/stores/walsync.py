@@ -19,6 +19,7 @@ import asyncio
 import os
 import queue
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import structlog
@@ -37,8 +38,9 @@ class WalSyncError(StoreError):
 class WalSync:
     """Syncs one SQLite database's WAL file on a thread, for as many waiters as are waiting."""
 
-    def __init__(self, database: str) -> None:
+    def __init__(self, database: str, fdatasync: Callable[[int], None] = os.fdatasync) -> None:
         self._wal = Path(f"{database}-wal")
+        self._fdatasync = fdatasync
         self._requests: queue.SimpleQueue[_Waiter | None] = queue.SimpleQueue()  # None: stop
         self._fd: int | None = None
         self._inode: int | None = None
@@ -88,7 +90,7 @@ class WalSync:
         try:
             fd = self._open()
             if fd is not None:
-                os.fdatasync(fd)
+                self._fdatasync(fd)
         except OSError as exc:
             self._failure = WalSyncError(f"could not sync {self._wal}: {exc.strerror}")
             log.critical("sqlite.wal_sync_failed", path=str(self._wal), error=str(exc))
@@ -138,4 +140,3 @@ def _resolve(futures: list[asyncio.Future[None]], error: WalSyncError | None) ->
             future.set_result(None)
         else:
             future.set_exception(error)
-
