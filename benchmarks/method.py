@@ -56,8 +56,9 @@ def method_section(r: Result) -> str:
         "- `alertgate serve` as shipped, with default settings but for "
         "`ALERTGATE_DATABASE_URL` (a fresh SQLite file, or a fresh PostgreSQL database, every "
         "round) and `ALERTGATE_LOG_FORMAT=json`: a webhook is answered 2xx only "
-        "after the transaction holding it commits; SQLite in WAL mode with "
-        "`synchronous=FULL` (the WAL is synced at every commit); PostgreSQL with "
+        "once the transaction holding it is on disk; SQLite in WAL mode, each commit "
+        "followed by an fdatasync of the WAL before anything it wrote is acknowledged (one "
+        "sync thread serves many commits: `adapters/stores/walsync.py`); PostgreSQL with "
         f"`synchronous_commit={r.get('pg_synchronous_commit', 'unknown')}`. Its JSON log goes "
         "to a file.",
         "- Alertmanager 0.25 (Debian's package): single node, clustering off, one route "

@@ -24,13 +24,14 @@ RATE = 100  # samples per second
 # Parts of the path, by where a frame's code lives; the first match in this order wins when
 # the profile is split by part (self time of the innermost frame that is ours or a library's).
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("WAL sync thread: fdatasync, off the event loop", ("alertgate/adapters/stores/walsync.py",)),
     ("webhook handler (http/webhooks.py)", ("alertgate/http/webhooks.py",)),
     ("Coralogix parser", ("alertgate/adapters/sources/",)),
     (
         "ingest: decide (app/ingest.py, domain)",
         ("alertgate/app/ingest.py", "alertgate/domain/", "alertgate/app/transcript.py"),
     ),
-    ("SQLite: commit, incl. fsync (driver)", ("do_commit (",)),
+    ("SQLite: commit, writing the WAL (driver)", ("do_commit (",)),
     (
         "SQLite: execute statements (driver)",
         ("do_execute (", "do_executemany (", "do_execute_no_params ("),
@@ -138,6 +139,7 @@ _IDLE_LEAVES = (
     "select (selectors.py",
     "_worker (concurrent/futures/thread.py",
     "wait (threading.py",
+    "WalSync._run (",  # the WAL sync thread waiting for a commit to sync
 )
 
 
