@@ -12,7 +12,8 @@ from urllib.parse import quote
 import orjson
 import structlog
 
-_SIG = re.compile(r"(sig=)[^&\s\"']+", re.IGNORECASE)
+# A `sig=` value, unless already masked as `***` (redact_url's form, kept as check-config shows it).
+_SIG = re.compile(r"(sig=)(?!\*\*\*(?:[&\s\"']|$))[^&\s\"']+", re.IGNORECASE)
 REDACTED = "[REDACTED]"
 
 

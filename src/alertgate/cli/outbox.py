@@ -16,6 +16,8 @@ from alertgate.logging import Redactor
 from alertgate.ports import NotificationRecord, Redrive
 
 STATUSES = ("pending", "dead", "sent")
+MAX_LIMIT = 1000
+Print = Callable[[str], None]
 _EXPLAIN = {
     Redrive.QUEUED: "queued: it is sent again now (a running alertgate picks it up within 1s)",
     Redrive.NOT_FOUND: "no such notification",
@@ -40,7 +42,9 @@ def add_parser(
         description="List notifications newest first, with their last error.",
     )
     listing.add_argument("--status", choices=STATUSES, help="only this status")
-    listing.add_argument("--limit", type=int, default=50, help="rows per status (default 50)")
+    listing.add_argument(
+        "--limit", type=limit, default=50, metavar="N", help="rows per status (1-1000, default 50)"
+    )
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     settings_args(listing)
     retry = actions.add_parser(
@@ -55,18 +59,30 @@ def add_parser(
     settings_args(retry)
 
 
+def limit(value: str) -> int:
+    """A page size for the command line: 1 to 1000 (argparse names the option on error)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= number <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and {MAX_LIMIT}")
+    return number
+
+
 def run(args: argparse.Namespace, loaded: Loaded) -> int:
+    # Errors quote what channels answered: a server may echo the request, credentials included.
+    scrub = Redactor(bootstrap.secrets_of(loaded.settings)).scrub
     try:
         store, queries, close = bootstrap.outbox_access(loaded.settings)
     except bootstrap.DatabaseNotReadyError as exc:
-        scrub = Redactor(bootstrap.secrets_of(loaded.settings)).scrub
         print(f"alertgate: {scrub(str(exc))}", file=sys.stderr)
         return 1
     try:
         if args.outbox_command == "list":
             statuses = [args.status] if args.status else ["pending", "dead"]
             rows = [r for s in statuses for r in queries.list_notifications(s, args.limit, None)]
-            _print_list(rows, queries.outbox_counts(), as_json=args.json)
+            _print_list(rows, queries.outbox_counts(), args.json, lambda t: print(scrub(t)))
             return 0
         now = datetime.now(UTC)
         if args.all_dead:
@@ -83,25 +99,27 @@ def _when(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else "-"
 
 
-def _print_list(rows: list[NotificationRecord], counts: dict[str, int], as_json: bool) -> None:
+def _print_list(
+    rows: list[NotificationRecord], counts: dict[str, int], as_json: bool, out: Print
+) -> None:
     if as_json:
         for r in rows:
-            print(orjson.dumps(r, default=str).decode())
+            out(orjson.dumps(r, default=str).decode())
         return
-    print("outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES))
+    out("outbox: " + ", ".join(f"{counts.get(s, 0)} {s}" for s in STATUSES))
     if not rows:
         return
-    print(
+    out(
         f"{'ID':>6}  {'STATUS':<7} {'ROUTE':<5} {'CHANNEL':<8} {'KIND':<13} {'TRIES':>5}  "
         f"{'NEXT TRY / SENT (UTC)':<19}  {'INCIDENT':<16}  ALERT"
     )
     for r in rows:
         when = r.sent_at if r.status == "sent" else r.next_attempt_at
         state = "sending" if r.leased and r.status == "pending" else r.status
-        print(
+        out(
             f"{r.id:>6}  {state:<7} {r.route.value:<5} {r.channel or '-':<8} "
             f"{r.kind.value:<13} {r.attempts:>5}  {_when(when):<19}  {r.incident_id:<16}  "
             f"{r.alert or ''}"
         )
         if r.last_error:
-            print(f"{'':>8}last error: {r.last_error}")
+            out(f"{'':>8}last error: {r.last_error}")

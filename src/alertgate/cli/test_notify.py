@@ -14,6 +14,7 @@ from alertgate.config_sources import Loaded
 from alertgate.domain.decisions import NotificationKind, Reason
 from alertgate.domain.incident import Incident, State
 from alertgate.domain.routing import Route
+from alertgate.logging import Redactor
 from alertgate.ports import DeliveryError, Notification, ProbedNotifier
 
 _NEEDS = {
@@ -81,33 +82,40 @@ def test_notification(kind: NotificationKind) -> Notification:
 
 def run(args: argparse.Namespace, loaded: Loaded) -> int:
     settings = loaded.settings
+    # What a channel answers may quote the request back, credentials included: scrub it.
+    scrub = Redactor(bootstrap.secrets_of(settings)).scrub
+
+    def say(line: str) -> None:
+        print(scrub(line))
+
     wired = bootstrap.channel_for_test(settings, args.channel)
     route, notifiers = next(iter(wired.routes.items()))
     notifier = notifiers[0]
-    print(f"test-notify {args.channel}: {notifier.channel} -> {notifier.target}")
+    say(f"test-notify {args.channel}: {notifier.channel} -> {notifier.target}")
     if notifier.channel == "log":
-        print(f"  not configured: set {_NEEDS[args.channel]} (see docs/channels.md)")
+        say(f"  not configured: set {_NEEDS[args.channel]} (see docs/channels.md)")
         return 2
     kind = NotificationKind.SELF_RESOLVED if route is Route.TEAMS else NotificationKind.ESCALATION
-    return asyncio.run(_exercise(notifier, test_notification(kind), wired.closers))
+    return asyncio.run(_exercise(notifier, test_notification(kind), wired.closers, say))
 
 
 async def _exercise(
     notifier: ProbedNotifier,
     notification: Notification,
     closers: Sequence[Callable[[], Awaitable[None]]],
+    say: Callable[[str], None],
 ) -> int:
     try:
         for note in await notifier.preflight():
-            print(f"  check  {note}")
+            say(f"  check  {note}")
         await notifier.send(notification)
     except DeliveryError as exc:
         kind = "temporary: alertgate would retry" if exc.retryable else "permanent"
-        print(f"  FAILED ({exc.reason}, {kind})")
-        print(f"  {exc.message}")
+        say(f"  FAILED ({exc.reason}, {kind})")
+        say(f"  {exc.message}")
         return 1
     finally:
         for close in closers:
             await close()
-    print(f"  sent   {notifier.explain_success()}")
+    say(f"  sent   {notifier.explain_success()}")
     return 0
