@@ -43,7 +43,7 @@ def toml_keys(document: dict[str, object], prefix: str = "") -> set[str]:
 # and its own tests load those examples.
 RULE_TABLES = {"no_resolve_rules", "generic_sources"}
 QUOTED = {"ALERTGATE_NOTIFY_WEBHOOK_HEADERS"}  # a JSON object: see the env example's note
-ALL_ENV = {s.env for s in SPECS} | set(HOLD_PRIORITY_ENV.values())
+ALL_ENV = {s.env for s in SPECS} | set(HOLD_PRIORITY_ENV.values()) | {"ALERTGATE_CONFIG"}
 ALL_KEYS = {s.key for s in SPECS} | {f"{HOLD_PRIORITY_KEY}.{p.value}" for p in Priority}
 
 
@@ -86,7 +86,12 @@ def test_each_example_uncommented_is_a_valid_configuration_that_sets_everything(
     ca.write_bytes(trustme.CA().cert_pem.bytes())
     if example == "env":
         path = tmp_path / "alertgate.env"
-        values = uncommented_env(ENV_EXAMPLE) | {"ALERTGATE_CA_BUNDLE": str(ca)}
+        config = tmp_path / "config.toml"  # the example's TOML path, made real: an empty file
+        config.write_text("")
+        values = uncommented_env(ENV_EXAMPLE) | {
+            "ALERTGATE_CA_BUNDLE": str(ca),
+            "ALERTGATE_CONFIG": str(config),
+        }
         path.write_text("".join(f"{k}={v}\n" for k, v in values.items()))
         loaded = load({}, env_file=path)
     else:
