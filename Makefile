@@ -24,12 +24,15 @@ install-dev: $(VENV)/.installed-dev  ## plus test, lint and type-check tools
 # Binaries tests run: promtool and prometheus check /metrics and the alerting rules (Debian
 # package prometheus; on a host with systemd it also enables a Prometheus server on :9090, stop
 # it with `systemctl disable --now prometheus`); systemd-analyze checks alertgate.service; curl
-# runs the README's examples and the migration guide's checks as written.
+# runs the README's examples and the migration guide's checks as written; Debian's python3 with
+# venv installs alertgate as the guides do, for the unprivileged service user
+# tests/ops/test_installed.py runs it as (python3-venv).
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT   := $(SUDO) apt-get -o DPkg::Lock::Timeout=300 -y -q
 NEEDS := $(shell command -v promtool >/dev/null && command -v prometheus >/dev/null || echo prometheus) \
          $(shell command -v systemd-analyze >/dev/null || echo systemd) \
-         $(shell command -v curl >/dev/null || echo curl)
+         $(shell command -v curl >/dev/null || echo curl) \
+         $(shell /usr/bin/python3 -c 'import ensurepip' 2>/dev/null || echo python3-venv)
 test-tools: test-binaries           # prerequisites only: other tools' rules may add a recipe
 test-binaries:
 	@[ -z "$(strip $(NEEDS))" ] || $(APT) install --no-install-recommends $(NEEDS) \

@@ -61,11 +61,14 @@ def load(
     origin: dict[str, str] = {}
     problems: list[str] = []
     warnings: list[str] = []
-    config_file = config_file or _path(environ.get("ALERTGATE_CONFIG"))
+    from_file = _read_env_file(env_file, problems, warnings) if env_file is not None else {}
+    # ALERTGATE_CONFIG in the env file names the TOML file for systemd (EnvironmentFile=), so
+    # it does for --env-file too: the CLI must load what the service loads.
+    named = environ.get("ALERTGATE_CONFIG") or from_file.get("ALERTGATE_CONFIG")
+    config_file = config_file or _path(named)
     if config_file is not None:
         _merge(raw, origin, _from_toml(config_file, problems), f"config file {config_file}")
     if env_file is not None:
-        from_file = _read_env_file(env_file, problems, warnings)
         _merge(raw, origin, _from_env(from_file, warnings), "env file")
     _merge(raw, origin, _from_env(environ, warnings), "environment")
     _merge(raw, origin, dict(overrides or {}), "command line")

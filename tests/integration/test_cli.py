@@ -1,4 +1,5 @@
-"""`alertgate incidents`, `healthcheck` and `version` against real databases and a real server."""
+"""`alertgate incidents`, `outbox`, `healthcheck` and `version` against real databases and a real
+server."""
 
 from __future__ import annotations
 
@@ -99,6 +100,35 @@ def test_incidents_on_a_missing_sqlite_file_explain_and_create_nothing(tmp_path:
     assert result.code == 1
     assert f"no database at {path}" in result.err
     assert not path.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["outbox", "list"], ["outbox", "retry", "--all-dead"], ["outbox", "retry", "1"]]
+)
+def test_outbox_on_a_missing_sqlite_file_explains_and_creates_nothing(
+    args: list[str], tmp_path: Path
+) -> None:
+    """Like `incidents`, `outbox` opens the server's database or says it is not there: an
+    empty new database would answer "0 pending, 0 dead" and hide the wrong setting."""
+    path = tmp_path / "nowhere" / "alertgate.db"
+    result = run_cli(args, {"ALERTGATE_DATABASE_URL": f"sqlite:///{path}"}, tmp_path)
+    assert result.code == 1
+    assert f"no database at {path}" in result.err
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize("command", [["incidents", "list"], ["outbox", "list"]])
+@pytest.mark.parametrize("value", ["0", "-1", "1001", str(10**20), "ten"])
+def test_a_page_size_out_of_range_is_a_usage_error_naming_the_option(
+    command: list[str], value: str, tmp_path: Path
+) -> None:
+    """--limit takes 1 to 1000: anything else exits 2 naming the option, before any database
+    is opened (so no traceback from the driver, and no file created)."""
+    result = run_cli([*command, "--limit", value], {}, tmp_path)
+    assert result.code == 2
+    assert "argument --limit" in result.err
+    assert "Traceback" not in result.err
+    assert not (tmp_path / "var").exists()
 
 
 def test_incidents_refuse_a_database_at_another_schema_revision(

@@ -23,8 +23,8 @@ def test_every_decision_is_one_json_log_line_matching_the_store(
     sqlite_url: str, tmp_path: Path
 ) -> None:
     """Held, self-resolved and escalated decisions each appear once in the log, with the
-    incident id, outcome and reason stored for that incident; a resolve with nothing to
-    resolve is no decision and logs none."""
+    incident id, outcome and reason stored for that incident and the alert's name and source;
+    a resolve with nothing to resolve is no decision and logs none."""
     with ServerProcess(sqlite_url, tmp_path, env={"ALERTGATE_HOLD_SECONDS": "1"}) as server:
         hook = f"{server.url}/coralogix/webhook"
         heals = httpx.post(hook, content=poc("heals", "TRIGGERED")).json()["incident_id"]
@@ -50,3 +50,9 @@ def test_every_decision_is_one_json_log_line_matching_the_store(
         ("escalated", "hold_expired"),
     }
     assert all(line["level"] and line["timestamp"].endswith("Z") for line in lines)
+    names = {"heals": heals, "stays": stays}
+    assert {(d["alert"], d["source"]) for d in decisions} == {
+        ("heals", "coralogix"),
+        ("stays", "coralogix"),
+    }
+    assert all(d["incident_id"] == names[d["alert"]] for d in decisions)

@@ -10,6 +10,8 @@ from urllib.parse import quote
 import httpx
 import orjson
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from alertgate.config import SPECS, Settings
 from tests.support import pg
@@ -164,6 +166,17 @@ def database_outage(url: str, database: str, seen: Transcript) -> None:
     assert seen.record(outage).status_code == 503
 
 
+def stored_errors(database_url: str) -> list[str]:
+    """The outbox's last errors as stored: a dump of the database must not hold them either."""
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sql("SELECT last_error FROM outbox WHERE last_error IS NOT NULL"))
+            return [row[0] for row in rows]
+    finally:
+        engine.dispose()
+
+
 def cli(args: list[str], env: Mapping[str, str], cwd: Path) -> str:
     """Run an alertgate command the way an operator would; returns its exit status and all it
     printed (not its arguments, which quote secrets on purpose)."""
@@ -174,8 +187,9 @@ def cli(args: list[str], env: Mapping[str, str], cwd: Path) -> str:
 def test_no_secret_in_logs_responses_or_errors(
     secret_env: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:
-    """Good input, hostile input, a database outage and the CLI: the log, every response and
-    every command's output are searched for each secret in each of its spellings."""
+    """Good input, hostile input, a database outage and the CLI: the log, every response,
+    every command's output and the delivery errors stored in the outbox are searched for each
+    secret in each of its spellings."""
     database_url, env = secret_env
     seen = Transcript()
     with ServerProcess(database_url, tmp_path, env=env) as server:
@@ -189,11 +203,19 @@ def test_no_secret_in_logs_responses_or_errors(
             ["incidents", "show", quoted_id],
             ["incidents", "show", quoted_id, "--json"],
             ["incidents", "show", TOKEN],
-            ["outbox", "list", "--status", "dead"],  # errors quoting the echoed request
+            # The echo server quotes each request back: its URL (sig=) and headers reach the
+            # stored last error of the Teams and webhook notifications, and test-notify's answer.
+            ["outbox", "list"],
             ["outbox", "list", "--json"],
+            ["test-notify", "teams"],
+            ["test-notify", "webhook"],
         ]
         outputs = [cli(command, operator, tmp_path) for command in commands]
         assert f"incident {quoted_id}" in outputs[3]
+        assert "last error: teams: client_error: Teams webhook" in outputs[6], outputs[6]
+        assert "FAILED (client_error, permanent)" in outputs[8], outputs[8]
+        errors = stored_errors(database_url)
+        assert any("Teams webhook" in e for e in errors), errors
         database_outage(server.url, database_url.rsplit("/", 1)[1], seen)
         server.stop()
         log = server.log()
@@ -203,6 +225,8 @@ def test_no_secret_in_logs_responses_or_errors(
         assert not leaks(text), f"{where} leaks {leaks(text)}:\n{text[:3000]}"
     for output in outputs:
         assert not leaks(output), output
+    for error in errors:
+        assert not leaks(error), f"the outbox table stores {leaks(error)}: {error}"
 
 
 @pytest.mark.parametrize(

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from alertgate.adapters.metrics.prometheus import PrometheusMetrics
+from alertgate.adapters.notifiers._http import Failure
 from alertgate.app.service import after_commit
 from alertgate.app.transcript import Transcript
 from alertgate.domain.alert import Action
@@ -125,3 +128,56 @@ def test_every_notification_kind_is_documented() -> None:
     """The kind label of alertgate_notifications_sent_total lists every kind alertgate sends."""
     row = _row("alertgate_notifications_sent_total")
     assert {k.value for k in NotificationKind} <= set(re.findall(r"`(\w+)`", row))
+
+
+SRC = ROOT / "src" / "alertgate"
+
+
+def _calls(path: Path, name: str) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and getattr(node.func, "id", None) == name
+    ]
+
+
+def _literal(node: ast.expr) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
+def _documented(name: str, after: str, before: str) -> set[str]:
+    """The backquoted words of a metric's row between two markers."""
+    part = _row(name).split(after, 1)[1].split(before, 1)[0]
+    return set(re.findall(r"`(\w+)`", part))
+
+
+def test_every_rejection_reason_the_webhooks_answer_is_documented_and_no_other() -> None:
+    """The `reason` label of alertgate_requests_rejected_total is the `error` code of the
+    webhook's error answer: the codes in http/webhooks.py (RejectedError and the answers built
+    there) are exactly the ones the row lists."""
+    webhooks = SRC / "http" / "webhooks.py"
+    codes = {_literal(call.args[1]) for call in _calls(webhooks, "RejectedError")}
+    for node in ast.walk(ast.parse(webhooks.read_text())):
+        if isinstance(node, ast.Dict):
+            for key, value in zip(node.keys, node.values, strict=True):
+                # RejectedError's own body names its `error` argument: counted above
+                named = isinstance(value, ast.Name)
+                if key is not None and _literal(key) == "error" and not named:
+                    codes.add(_literal(value))
+    assert None not in codes, "a rejection code is not a literal: the doc cannot list it"
+    documented = _documented("alertgate_requests_rejected_total", "response body:", "|")
+    assert documented == codes
+
+
+def test_every_delivery_failure_reason_is_documented_and_no_other() -> None:
+    """The `reason` label of alertgate_notifications_failed_total: the bounded Failure values
+    plus every literal reason a notifier or the delivery stage raises, exactly as listed."""
+    reasons = {f.value for f in Failure}
+    for path in SRC.rglob("*.py"):
+        for call in _calls(path, "DeliveryError"):
+            if call.args and (reason := _literal(call.args[0])) is not None:
+                reasons.add(reason)
+    documented = _documented(
+        "alertgate_notifications_failed_total", "classification of the failure:", "; `result"
+    )
+    assert documented == reasons

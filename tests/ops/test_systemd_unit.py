@@ -86,6 +86,15 @@ def test_the_unit_sets(key: str, value: str) -> None:
     assert service().get(key) == [value]
 
 
+def test_the_unit_keeps_restarting_a_failed_start() -> None:
+    """No start limit: a start that fails for a while (the database still down after five
+    tries) is retried every RestartSec until it works, instead of leaving the unit failed."""
+    unit = unit_file(UNIT)["Unit"]
+    assert unit["StartLimitIntervalSec"] == ["0"]
+    assert service()["Restart"] == ["on-failure"]
+    assert service()["RestartSec"] == ["2s"]
+
+
 def test_exec_start_runs_serve_and_the_defaults_are_settings_alertgate_knows() -> None:
     """ExecStart is `alertgate serve` as the CLI parses it; every Environment= default is a
     real setting; the database lives in the StateDirectory."""

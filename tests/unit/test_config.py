@@ -210,3 +210,20 @@ def test_config_path_from_the_environment(tmp_path: Path) -> None:
     loaded = load({"ALERTGATE_CONFIG": str(config)})
     assert loaded.origin["hold_seconds"].startswith("config file")
     assert loaded.settings.hold_seconds == 300
+
+
+def test_config_path_from_the_env_file_as_systemd_would_pass_it(tmp_path: Path) -> None:
+    """ALERTGATE_CONFIG in the env file names the config file, as it does for the service
+    (systemd puts the env file into the environment): `check-config --env-file` and the CLI
+    load what `serve` loads. The environment and --config still win over it."""
+    config, other = tmp_path / "c.toml", tmp_path / "other.toml"
+    config.write_text('[hold]\ndefault = "5m"\n')
+    other.write_text('[hold]\ndefault = "7m"\n')
+    env_file = tmp_path / "alertgate.env"
+    env_file.write_text(f"ALERTGATE_CONFIG={config}\n")
+    loaded = load({}, env_file=env_file)
+    assert loaded.settings.hold_seconds == 300
+    assert loaded.origin["hold_seconds"] == f"config file {config}"
+    assert loaded.warnings == []
+    assert load({"ALERTGATE_CONFIG": str(other)}, env_file=env_file).settings.hold_seconds == 420
+    assert load({}, env_file=env_file, config_file=other).settings.hold_seconds == 420

@@ -81,6 +81,16 @@ def test_a_workflows_signature_is_redacted_even_when_not_configured() -> None:
     assert "sv=1.0&sig=[REDACTED]&x=1" in stream.getvalue()
 
 
+def test_a_signature_already_masked_keeps_its_mask_and_nothing_else_slips_through() -> None:
+    """`sig=***` (how URLs are shown everywhere) stays as it is; a value that merely starts
+    with three asterisks is still a value, and is redacted."""
+    redactor = agl.Redactor([])
+    assert redactor.scrub("invoke?sv=1.0&sig=***&x=1") == "invoke?sv=1.0&sig=***&x=1"
+    assert redactor.scrub("invoke?sig=***") == "invoke?sig=***"
+    assert redactor.scrub("invoke?sig=***abc&x=1") == "invoke?sig=[REDACTED]&x=1"
+    assert redactor.scrub('"sig=****"') == '"sig=[REDACTED]"'
+
+
 def test_short_values_are_not_treated_as_secrets() -> None:
     """A secret shorter than four characters would redact ordinary words; it is ignored."""
     assert agl.Redactor(["abc"]).scrub("abc def") == "abc def"

@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 import structlog
@@ -108,8 +108,12 @@ class Dispatcher:
         settings: DeliverySettings | None = None,
         closers: Sequence[Callable[[], Awaitable[None]]] = (),
         metrics: Metrics = NO_METRICS,
+        scrub: Callable[[str], str] = str,
     ) -> None:
         self._store, self._runner, self._clock = store, runner, clock
+        # Applied to an error before it is stored: a server that quotes the request back
+        # would otherwise put the channel's credentials (a URL's sig=) in the outbox table.
+        self._scrub = scrub
         self._notifiers = notifiers
         self._owner = owner
         self._retry = retry or RetryPolicy()
@@ -221,6 +225,8 @@ class Dispatcher:
             )
         else:
             outcome = self._failed(notification, attempt)
+        if outcome.error:
+            outcome = replace(outcome, error=self._scrub(outcome.error))
         self._log(notification, outcome)
         self._outcomes.append(outcome)
         # Free the slot before waking the loop: a done-callback would run one loop iteration

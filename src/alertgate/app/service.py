@@ -139,6 +139,7 @@ def after_commit(
     added."""
     for decision in transcript.decisions:
         metrics.decided(decision.outcome, decision.reason, _held_seconds(transcript, decision))
+        incident = transcript.current(decision.incident_id)
         log.info(
             "decision",
             incident_id=decision.incident_id,
@@ -146,6 +147,9 @@ def after_commit(
             outcome=decision.outcome.value,
             reason=decision.reason.value,
             detail=decision.detail,
+            # which alert, so that the line reads on its own (journalctl | jq)
+            alert=incident.name if incident else None,
+            source=incident.source if incident else None,
         )
     deadlines = [i.deadline for i in transcript.changed if i.deadline is not None]
     if deadlines:

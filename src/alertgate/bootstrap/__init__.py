@@ -142,6 +142,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
         max_age=timedelta(seconds=settings.delivery_max_age),
     )
     metrics = PrometheusMetrics(clock, __version__)
+    scrub = Redactor(secrets_of(settings)).scrub
     dispatcher = Dispatcher(
         store,
         runner,
@@ -151,6 +152,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
         retry=retry,
         closers=wired.closers,
         metrics=metrics,
+        scrub=scrub,
     )
 
     def committed(transcript: Transcript) -> None:
@@ -174,7 +176,6 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
         )
     )
     token = settings.webhook_token.get_secret_value() if settings.webhook_token else None
-    scrub = Redactor(secrets_of(settings)).scrub
     app = create_app(service, WebhookOptions(token, settings.max_body_bytes), scrub)
     return Assembly(service, app, database, runner, checkpointer, wal_sync)
 

@@ -112,8 +112,9 @@ def _unreachable(url: str, reason: str) -> DatabaseNotReadyError:
 
 
 def outbox_access(settings: Settings) -> tuple[Store, IncidentQueries, Callable[[], None]]:
-    """The store and its read side for the CLI, and how to let go of the database."""
-    engine = open_database(settings)
+    """The store and its read side for the CLI, and how to let go of the database. Like
+    `open_read_side`, it opens only an existing database at this version's schema."""
+    engine = _open_existing(settings)
     return SqlStore(engine), SqlQueries(engine), engine.dispose
 
 
@@ -133,8 +134,14 @@ class ReadSide:
 
 
 def open_read_side(settings: Settings) -> ReadSide:
-    """Open the store to read it: nothing is created or migrated, so a wrong URL or a server
-    that never ran is reported instead of papered over with an empty database."""
+    """Open the store to read it (the CLI beside a running server)."""
+    engine = _open_existing(settings)
+    return ReadSide(SqlQueries(engine), engine)
+
+
+def _open_existing(settings: Settings) -> Engine:
+    """Open the database the server uses: nothing is created or migrated, so a wrong URL or a
+    server that never ran is reported instead of papered over with an empty database."""
     url = engines.parse_url(settings.database_url.get_secret_value())
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
         raise DatabaseNotReadyError(
@@ -155,7 +162,7 @@ def open_read_side(settings: Settings) -> ReadSide:
             f"the database is {found}, this alertgate expects {head}: run `alertgate migrate` "
             "(or use the alertgate version that the server runs)"
         )
-    return ReadSide(SqlQueries(engine), engine)
+    return engine
 
 
 def schema_revision() -> str | None:

@@ -115,7 +115,7 @@ def _incidents_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
         "--state", choices=[s.value for s in State], help="only incidents in this state"
     )
     listing.add_argument(
-        "--limit", type=_limit, default=50, metavar="N", help="at most N (1-1000, default 50)"
+        "--limit", type=outbox.limit, default=50, metavar="N", help="at most N (1-1000, default 50)"
     )
     listing.add_argument("--cursor", help="continue after the page that printed this cursor")
     listing.add_argument("--json", action="store_true", help="print JSON, as GET /api/incidents")
@@ -129,13 +129,6 @@ def _incidents_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     show.add_argument("id", metavar="ID", help="incident id (16 hex digits, from `list`)")
     show.add_argument("--json", action="store_true", help="print JSON, as GET /api/incidents/ID")
     _settings_args(show)
-
-
-def _limit(value: str) -> int:
-    number = int(value)
-    if not 1 <= number <= 1000:
-        raise argparse.ArgumentTypeError(f"{value} is not between 1 and 1000")
-    return number
 
 
 def _load(args: argparse.Namespace, overrides: dict[str, object] | None = None) -> Loaded:

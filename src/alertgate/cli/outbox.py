@@ -16,6 +16,7 @@ from alertgate.logging import Redactor
 from alertgate.ports import NotificationRecord, Redrive
 
 STATUSES = ("pending", "dead", "sent")
+MAX_LIMIT = 1000
 _EXPLAIN = {
     Redrive.QUEUED: "queued: it is sent again now (a running alertgate picks it up within 1s)",
     Redrive.NOT_FOUND: "no such notification",
@@ -40,7 +41,9 @@ def add_parser(
         description="List notifications newest first, with their last error.",
     )
     listing.add_argument("--status", choices=STATUSES, help="only this status")
-    listing.add_argument("--limit", type=int, default=50, help="rows per status (default 50)")
+    listing.add_argument(
+        "--limit", type=limit, default=50, metavar="N", help="rows per status (1-1000, default 50)"
+    )
     listing.add_argument("--json", action="store_true", help="one JSON object per line")
     settings_args(listing)
     retry = actions.add_parser(
@@ -53,6 +56,17 @@ def add_parser(
     which.add_argument("id", nargs="?", type=int, help="the notification id (from outbox list)")
     which.add_argument("--all-dead", action="store_true", help="every dead notification")
     settings_args(retry)
+
+
+def limit(value: str) -> int:
+    """A page size for the command line: 1 to 1000 (argparse names the option on error)."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if not 1 <= number <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"{value} is not between 1 and {MAX_LIMIT}")
+    return number
 
 
 def run(args: argparse.Namespace, loaded: Loaded) -> int:

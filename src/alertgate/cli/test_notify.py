@@ -82,14 +82,15 @@ def test_notification(kind: NotificationKind) -> Notification:
 
 def run(args: argparse.Namespace, loaded: Loaded) -> int:
     settings = loaded.settings
-    wired = bootstrap.channel_for_test(settings, args.channel)
-    route, notifiers = next(iter(wired.routes.items()))
-    notifier = notifiers[0]
+    # What a channel answers may quote the request back, credentials included: scrub it.
     scrub = Redactor(bootstrap.secrets_of(settings)).scrub
 
     def say(line: str) -> None:
-        print(scrub(line))  # a server's answer is quoted: it may quote our secrets back
+        print(scrub(line))
 
+    wired = bootstrap.channel_for_test(settings, args.channel)
+    route, notifiers = next(iter(wired.routes.items()))
+    notifier = notifiers[0]
     say(f"test-notify {args.channel}: {notifier.channel} -> {notifier.target}")
     if notifier.channel == "log":
         say(f"  not configured: set {_NEEDS[args.channel]} (see docs/channels.md)")
