@@ -168,6 +168,35 @@ def test_concurrent_claims_skip_each_others_rows(pg_url: str) -> None:
     assert not set(claims["one"]) & set(claims["two"])
 
 
+@pytest.mark.postgres
+def test_a_deadlock_between_writers_is_a_race_to_run_again(pg_url: str) -> None:
+    """Two transactions that lock two incidents in opposite orders: PostgreSQL aborts one with
+    deadlock_detected, and the store reports it as ConcurrentUpdateError, which ingest runs
+    again, not as a failure answered 503."""
+    engine = engines.create(pg_url)
+    store = SqlStore(engine)
+    a, b = open_incident(store, "a"), open_incident(store, "b")
+    both_locked_one = threading.Barrier(2, timeout=10)
+    errors: list[BaseException] = []
+
+    def writer(first: str, second: str) -> None:
+        try:
+            with store.write() as tx:
+                tx.incidents_for_update([first])
+                both_locked_one.wait()
+                tx.incidents_for_update([second])
+        except BaseException as exc:
+            errors.append(exc)
+
+    other = threading.Thread(target=writer, args=(b.id, a.id))
+    other.start()
+    writer(a.id, b.id)
+    other.join()
+    engine.dispose()
+    assert len(errors) == 1, errors
+    assert isinstance(errors[0], ConcurrentUpdateError), errors
+
+
 def test_outbox_lease_record_and_retry(store: SqlStore) -> None:
     """A leased notification is not claimed again until its lease ends; the owner records it."""
     incident = open_incident(store, "a")

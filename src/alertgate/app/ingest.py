@@ -174,10 +174,14 @@ class Ingestor:
         on_commit: Callable[[Transcript], None],
         max_batch: int = 1000,
         max_in_flight: int = 1,
+        concurrent: bool = False,
     ) -> None:
-        """`max_in_flight`: batches whose transaction may have committed while they wait for
-        the runner to make them durable (a WAL sync); more than one lets the next batch's
-        transaction run while the disk syncs the previous one."""
+        """`max_in_flight`: batches handed to the runner and not yet answered. With SQLite the
+        runner commits each at once, on the loop, and then waits for the WAL sync: more than
+        one lets the next batch's transaction run while the disk syncs the previous one.
+        `concurrent`: the runner may run batch transactions at the same time (PostgreSQL, a
+        thread each); then a batch that touches an incident of one in flight waits until that
+        one is answered, so the events of one incident are always decided in arrival order."""
         self._store, self._runner, self._clock, self._policy = store, runner, clock, policy
         self._on_commit = on_commit
         self._max_batch = max_batch
@@ -186,7 +190,8 @@ class Ingestor:
         self._closed = False
         self._last_commit = float("-inf")
         self._slots = asyncio.Semaphore(max_in_flight)
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._in_flight: dict[asyncio.Task[None], frozenset[str]] = {}  # -> its incidents
+        self._concurrent = concurrent
 
     async def submit(self, delivery: Delivery) -> list[Accepted]:
         """Store a delivery; returns once it is committed (raises StoreError if it cannot be)."""
@@ -208,15 +213,19 @@ class Ingestor:
                 continue
             taken, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
             await self._slots.acquire()
+            incidents = _incidents(taken) if self._concurrent else frozenset()
+            overlapping = [t for t, ids in self._in_flight.items() if not ids.isdisjoint(incidents)]
+            if overlapping:
+                await asyncio.wait(overlapping)
             task = asyncio.create_task(self._commit(taken))
-            self._in_flight.add(task)
+            self._in_flight[task] = incidents
             task.add_done_callback(self._done)
             self._last_commit = self._loop_time()
         if self._in_flight:
             await asyncio.wait(self._in_flight)
 
     def _done(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
+        del self._in_flight[task]
         self._slots.release()
 
     @staticmethod
@@ -270,6 +279,10 @@ class Ingestor:
                 if attempt == MAX_ATTEMPTS:
                     raise
         raise AssertionError("unreachable")
+
+
+def _incidents(taken: list[tuple[Delivery, asyncio.Future[list[Accepted]]]]) -> frozenset[str]:
+    return frozenset(e.incident_id for delivery, _ in taken for e in delivery.events)
 
 
 def _fail(taken: list[tuple[Delivery, asyncio.Future[list[Accepted]]]], exc: Exception) -> None:

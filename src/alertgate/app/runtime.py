@@ -39,10 +39,12 @@ class InlineRunner:
 
 
 class ThreadRunner:
-    """Runs store calls on one worker thread, in order, so network waits never block the loop."""
+    """Runs store calls on worker threads, so network waits never block the loop. With one
+    thread, calls run in the order they were made; with more, they may overlap (each thread
+    takes its own database connection)."""
 
-    def __init__(self, name: str = "alertgate-store") -> None:
-        self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=name)
+    def __init__(self, threads: int = 1, name: str = "alertgate-store") -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix=name)
 
     async def run(self, fn: Callable[..., T], /, *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)

@@ -54,8 +54,11 @@ from alertgate.http.webhooks import WebhookOptions
 from alertgate.logging import Redactor
 from alertgate.ports import Clock
 
-MIN_TOKEN = 16
-MAX_SYNCING_BATCHES = 8  # a shorter webhook token can be guessed by anyone who reaches the port
+MIN_TOKEN = 16  # a shorter webhook token can be guessed by anyone who reaches the port
+# SQLite: batches committed on the loop and waiting for their WAL sync. PostgreSQL: batch
+# transactions at once, each on its own store thread and connection (the pool has 4 + 4).
+MAX_SYNCING_BATCHES = 8
+POSTGRES_BATCHES = 4
 
 
 def config_warnings(settings: Settings) -> list[str]:
@@ -133,7 +136,7 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
     wal_sync = WalSync(path) if path else None
     clock = clock or SystemClock()
     store = SqlStore(engine)
-    runner = InlineRunner(wal_sync.synced) if wal_sync else ThreadRunner()
+    runner = InlineRunner(wal_sync.synced) if wal_sync else ThreadRunner(POSTGRES_BATCHES)
     policy = policy_from(settings)
     wired = channels(settings)
     retry = RetryPolicy(
@@ -159,10 +162,18 @@ def build(settings: Settings, clock: Clock | None = None) -> Assembly:
         after_commit(scheduler, dispatcher, transcript, metrics)
 
     scheduler = Scheduler(store, runner, clock, policy, on_commit=committed)
-    # SQLite: transactions commit on the loop and share WAL syncs, so several batches may
-    # wait for theirs at once; PostgreSQL: one transaction at a time on the store thread.
-    in_flight = MAX_SYNCING_BATCHES if wal_sync else 1
-    ingestor = Ingestor(store, runner, clock, policy, on_commit=committed, max_in_flight=in_flight)
+    # SQLite: transactions commit on the loop one after the other and share WAL syncs, so
+    # several batches may wait for theirs at once; PostgreSQL: several transactions at once,
+    # each on its own store thread, never two on one incident.
+    ingestor = Ingestor(
+        store,
+        runner,
+        clock,
+        policy,
+        on_commit=committed,
+        max_in_flight=MAX_SYNCING_BATCHES if wal_sync else POSTGRES_BATCHES,
+        concurrent=wal_sync is None,
+    )
     service = Service(
         Parts(
             store,

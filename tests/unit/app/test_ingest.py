@@ -238,3 +238,70 @@ def test_a_value_the_database_refuses_fails_only_its_own_request(tmp_path: Path)
     assert count(store, events) == 10
     assert store.attempts > 2  # the batch failed together, then went one by one
     engine.dispose()
+
+
+class GatedRunner:
+    """Runs each batch only when the test opens its gate, recording which batches started:
+    stands in for a runner that runs transactions at the same time (PostgreSQL's threads)."""
+
+    def __init__(self) -> None:
+        self.started: list[set[str]] = []  # the incidents of each batch, in start order
+        self.gates: list[asyncio.Event] = []
+
+    async def run(self, fn, /, *args):  # type: ignore[no-untyped-def]
+        deliveries = args[0]
+        self.started.append({e.incident_id for d in deliveries for e in d.events})
+        gate = asyncio.Event()
+        self.gates.append(gate)
+        await gate.wait()
+        return fn(*args)
+
+
+def test_concurrent_batches_never_decide_one_incident_out_of_order(tmp_path: Path) -> None:
+    """Batches run at once only when they share no incident: a resolve that arrives while its
+    trigger's batch is still in flight waits for it, so it is decided after the trigger."""
+    engine = engines.create(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate.upgrade(engine)
+    store, runner = SqlStore(engine), GatedRunner()
+
+    def body(alert: str, action: str) -> Delivery:
+        raw = f'{{"alert_id": "{alert}", "alert_action": "{action}"}}'.encode()
+        return Delivery(parse(raw), raw)
+
+    async def started(count: int) -> None:
+        """Wait until `count` batches started, or 0.2 s (the ingest loop has long had its turn)."""
+        for _ in range(200):
+            if len(runner.started) >= count:
+                return
+            await asyncio.sleep(0.001)
+
+    async def main() -> tuple[list[set[str]], State | None]:
+        ingestor = Ingestor(
+            store, runner, _Clock(), POLICY, lambda t: None, max_in_flight=4, concurrent=True
+        )
+        loop = asyncio.create_task(ingestor.run())
+        trigger = asyncio.create_task(ingestor.submit(body("x", "TRIGGERED")))
+        await started(1)
+        other = asyncio.create_task(ingestor.submit(body("y", "TRIGGERED")))
+        await started(2)  # shares nothing with the trigger's batch: runs beside it
+        resolve = asyncio.create_task(ingestor.submit(body("x", "RESOLVED")))
+        await started(3)
+        assert len(runner.started) == 2, "the resolve must wait for the trigger's batch"
+        runner.gates[1].set()
+        await other
+        await started(3)
+        assert len(runner.started) == 2, "still waiting: only the other incident is done"
+        runner.gates[0].set()
+        await trigger
+        await started(3)
+        runner.gates[2].set()
+        [accepted] = await resolve
+        await ingestor.close()
+        await loop
+        return runner.started, accepted.state
+
+    order, state = asyncio.run(main())
+    x = parse(b'{"alert_id": "x", "alert_action": "TRIGGERED"}')[0].incident_id
+    assert order[0] == order[2] == {x}
+    assert state is State.RESOLVED  # decided after the trigger: resolved on its own
+    engine.dispose()

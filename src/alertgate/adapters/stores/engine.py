@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError
 
 WRITE_OPTION = "alertgate_write"  # execution option: this transaction will write
 
@@ -104,6 +104,16 @@ def _postgres(url: URL) -> Engine:
             "options": "-c lock_timeout=10000 -c statement_timeout=30000",
         },
     )
+
+
+# PostgreSQL's deadlock_detected and serialization_failure: the transaction lost a race and is
+# rolled back; running it again is the documented answer.
+_TRANSIENT_CONFLICTS = frozenset({"40P01", "40001"})
+
+
+def is_transient_conflict(exc: DBAPIError) -> bool:
+    """True when the database rolled the transaction back because of a concurrent one."""
+    return getattr(exc.orig, "sqlstate", None) in _TRANSIENT_CONFLICTS
 
 
 def is_unique_violation(exc: IntegrityError) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timedelta
@@ -17,7 +18,12 @@ from sqlalchemy import (
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
 from alertgate.adapters.stores import bulk, codec, payloads
-from alertgate.adapters.stores.engine import WRITE_OPTION, is_sqlite, is_unique_violation
+from alertgate.adapters.stores.engine import (
+    WRITE_OPTION,
+    is_sqlite,
+    is_transient_conflict,
+    is_unique_violation,
+)
 from alertgate.adapters.stores.schema import incidents, outbox
 from alertgate.domain.incident import Incident
 from alertgate.domain.routing import Route
@@ -62,6 +68,8 @@ class SqlStore:
         except DataError as exc:
             raise StoreRefusedError(f"the database refused a value: {exc.orig}") from exc
         except DBAPIError as exc:
+            if is_transient_conflict(exc):
+                raise ConcurrentUpdateError(f"lost a race with another writer: {exc.orig}") from exc
             raise StoreError(f"database error: {exc.orig}") from exc
 
     def _scalar(self, statement: Any) -> Any:
@@ -248,9 +256,13 @@ class _WriteTx:
         return [codec.incident_from(row) for row in self.conn.execute(query).mappings()]
 
     def apply(self, changes: Changes) -> None:
+        # New unique keys go in in one order for every writer (ids sorted; a stable sort keeps
+        # one incident's events in arrival order): two transactions racing for the same new
+        # rows then wait for each other in the same order and cannot deadlock.
         conn, sql = self.conn, self._sql
-        bulk.execute_many(conn, sql.insert_events, [_event_values(e) for e in changes.events])
-        created = [codec.incident_values(i) for i in changes.created]
+        events = sorted(changes.events, key=_incident_of)
+        bulk.execute_many(conn, sql.insert_events, [_event_values(e) for e in events])
+        created = [codec.incident_values(i) for i in sorted(changes.created, key=_id_of)]
         bulk.execute_many(conn, sql.insert_incidents, created)
         if changes.updated:
             rows = [
@@ -260,7 +272,13 @@ class _WriteTx:
                 raise ConcurrentUpdateError("an incident changed under this transaction")
         rows = [_decision_values(d) for d in changes.decisions]
         bulk.execute_many(conn, sql.insert_decisions, rows)
-        bulk.execute_many(conn, sql.insert_intents, [_intent_values(i) for i in changes.intents])
+        intents = sorted(changes.intents, key=_idempotency_key_of)
+        bulk.execute_many(conn, sql.insert_intents, [_intent_values(i) for i in intents])
+
+
+_incident_of = operator.attrgetter("incident_id")
+_id_of = operator.attrgetter("id")
+_idempotency_key_of = operator.attrgetter("idempotency_key")
 
 
 def _event_values(record: EventRecord) -> tuple[Any, ...]:
