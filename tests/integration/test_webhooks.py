@@ -78,6 +78,17 @@ def test_missing_or_wrong_token_gets_401_and_stores_nothing(
     assert incident_count(server) == before
 
 
+def test_without_the_token_an_unknown_source_is_401_not_a_list_of_sources(
+    server: ServerProcess,
+) -> None:
+    """The token is checked before the path: a caller without it learns nothing about which
+    sources exist (the 404 for an unknown source lists them)."""
+    response = post(server, b"{}", "/webhooks/nagios", headers={})
+    assert response.status_code == 401
+    assert "known" not in response.json()
+    assert "coralogix" not in response.text
+
+
 def test_token_in_custom_header_is_accepted(server: ServerProcess) -> None:
     headers = {"X-Alertgate-Token": TOKEN}
     assert post(server, poc("TRIGGERED", f"hdr-{uuid.uuid4()}"), headers=headers).status_code == 202

@@ -167,11 +167,7 @@ class Webhooks:
             raise RejectedError(
                 405, "method_not_allowed", "webhooks take POST", [(b"allow", b"POST")]
             )
-        parser = self._parsers.get(source)
-        if parser is None:
-            raise RejectedError(
-                404, "unknown_source", f"no source named {source!r}", known=sorted(self._parsers)
-            )
+        # The token first: without it nobody learns which sources (or paths) exist.
         if self._token is not None and not self._authorised(scope["headers"]):
             raise RejectedError(
                 401,
@@ -179,6 +175,11 @@ class Webhooks:
                 "missing or wrong webhook token; send Authorization: Bearer <token> "
                 "or X-Alertgate-Token: <token>",
                 [(b"www-authenticate", b'Bearer realm="alertgate"')],
+            )
+        parser = self._parsers.get(source)
+        if parser is None:
+            raise RejectedError(
+                404, "unknown_source", f"no source named {source!r}", known=sorted(self._parsers)
             )
         return parser
 
