@@ -192,14 +192,8 @@ def test_the_smtps_emulator_speaks_tls_from_the_first_byte_and_wants_a_login(
     context = ssl.create_default_context(cafile=str(test_ca.ca_path))
     with smtplib.SMTP_SSL("127.0.0.1", smtps.port, context=context, timeout=5) as tls:
         tls.ehlo()
-        code, _ = tls.mail(USERNAME)
-        assert code == 530
-        tls.rset()
-        tls.login(USERNAME, PASSWORD)
-        tls.sendmail(USERNAME, ["oncall@contoso.com"], "Subject: hi\r\n\r\nbody\r\n")
-    (delivered,) = smtps.delivered
-    assert delivered.encrypted
-    assert smtps.handler.logins == 1
+        mail_needs_login_then_delivers(tls)
+    assert_one_encrypted_login(smtps)
 
 
 def test_discovery_serves_the_keys_msal_requires_and_refuses_an_unknown_tenant(
@@ -343,11 +337,20 @@ def test_the_starttls_emulator_refuses_login_before_starttls_and_mail_before_log
             session.login(USERNAME, PASSWORD)
         session.starttls(context=context)
         session.ehlo()
-        code, _ = session.mail(USERNAME)
-        assert code == 530
-        session.rset()
-        session.login(USERNAME, PASSWORD)
-        session.sendmail(USERNAME, ["oncall@contoso.com"], "Subject: hi\r\n\r\nbody\r\n")
-    (delivered,) = smtp.delivered
+        mail_needs_login_then_delivers(session)
+    assert_one_encrypted_login(smtp)
+
+
+def mail_needs_login_then_delivers(session: smtplib.SMTP) -> None:
+    """MAIL before AUTH is refused with 530; after a login the message goes through."""
+    code, _ = session.mail(USERNAME)
+    assert code == 530
+    session.rset()
+    session.login(USERNAME, PASSWORD)
+    session.sendmail(USERNAME, ["oncall@contoso.com"], "Subject: hi\r\n\r\nbody\r\n")
+
+
+def assert_one_encrypted_login(server: SmtpEmulator) -> None:
+    (delivered,) = server.delivered
     assert delivered.encrypted
-    assert smtp.handler.logins == 1
+    assert server.handler.logins == 1
