@@ -75,6 +75,12 @@ COLLAPSED = "\n".join(
         "main (alertgate/cli/__init__.py:91);Ingestor._write (alertgate/app/ingest.py:190);"
         "SqlStore.write (alertgate/adapters/stores/sql.py:48);"
         "DefaultDialect.do_commit (sqlalchemy/engine/default.py:700) 30",
+        # the WAL sync thread: waiting for a commit (idle), then in an fdatasync (busy)
+        "Thread._bootstrap (threading.py:995);"
+        "WalSync._run (alertgate/adapters/stores/walsync.py:80) 40",
+        "Thread._bootstrap (threading.py:995);"
+        "WalSync._run (alertgate/adapters/stores/walsync.py:88);"
+        "WalSync._sync (alertgate/adapters/stores/walsync.py:100) 10",
     ]
 )
 
@@ -83,8 +89,12 @@ def test_profile_is_split_into_idle_and_parts_of_the_path() -> None:
     """The event loop waiting is idle; busy samples go to the part of their innermost frame,
     and alertgate functions get their inclusive samples (start-up frames left out)."""
     found = summarise(COLLAPSED)
-    assert (found.samples, found.idle_samples) == (100, 50)
-    assert found.by_part == {"SQLite: commit, incl. fsync (driver)": 30, "Coralogix parser": 20}
+    assert (found.samples, found.idle_samples) == (150, 90)
+    assert found.by_part == {
+        "SQLite: commit, writing the WAL (driver)": 30,
+        "Coralogix parser": 20,
+        "WAL sync thread: fdatasync, off the event loop": 10,
+    }
     assert found.top_self[0] == ("DefaultDialect.do_commit (sqlalchemy/engine/default.py)", 30)
     inclusive = dict(found.top_inclusive)
     assert inclusive["SqlStore.write (alertgate/adapters/stores/sql.py)"] == 30

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table
 from sqlalchemy.exc import DBAPIError
@@ -205,6 +205,10 @@ def _cursor(conn: Connection) -> Any:
 
 
 def _wrapped(conn: Connection, sql: str, exc: Exception) -> Exception:
-    """The exception SQLAlchemy would have raised, so callers handle one error tree."""
+    """The exception SQLAlchemy would have raised, so callers handle one error tree; and, as
+    SQLAlchemy does for its own statements, a connection the error shows is lost is
+    invalidated, so that the pool discards it instead of trying to reset it."""
     dbapi = conn.dialect.loaded_dbapi
-    return DBAPIError.instance(sql, None, exc, dbapi.Error)
+    if conn.dialect.is_disconnect(cast(Any, exc), conn.connection.dbapi_connection, None):
+        conn.invalidate(exc)
+    return DBAPIError.instance(sql, None, exc, dbapi.Error, connection_invalidated=conn.invalidated)
