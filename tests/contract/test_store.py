@@ -10,9 +10,10 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
+from alertgate.adapters.stores import bulk, migrate
 from alertgate.adapters.stores import engine as engines
-from alertgate.adapters.stores import migrate
 from alertgate.adapters.stores.queries import SqlQueries
 from alertgate.adapters.stores.schema import metadata
 from alertgate.adapters.stores.sql import SqlStore
@@ -195,6 +196,26 @@ def test_a_deadlock_between_writers_is_a_race_to_run_again(pg_url: str) -> None:
     engine.dispose()
     assert len(errors) == 1, errors
     assert isinstance(errors[0], ConcurrentUpdateError), errors
+
+
+@pytest.mark.postgres
+def test_a_lost_connection_is_dropped_from_the_pool_not_reset(pg_url: str) -> None:
+    """The hot statements run on the driver's cursor; when the server has gone away they
+    invalidate the connection as SQLAlchemy's own statements do, so the pool does not try to
+    roll it back (an error logged with a traceback) and the next call gets a new one."""
+    engine = engines.create(pg_url)
+    store = SqlStore(engine)
+    with engine.connect() as conn:
+        backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        conn.commit()
+        with engine.connect() as killer:
+            killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")
+            killer.commit()
+        with pytest.raises(DBAPIError):
+            bulk.query(conn, "SELECT 1", ())
+        assert conn.invalidated
+    assert store.next_deadline() is None  # a fresh connection from the pool
+    engine.dispose()
 
 
 def test_outbox_lease_record_and_retry(store: SqlStore) -> None:
