@@ -154,7 +154,7 @@ class Dispatcher:
             try:
                 backlog = await self._exchange()
                 if not backlog:
-                    next_due = await self._runner.run(self._store.next_notification_at)
+                    next_due = await self._runner.call(self._store.next_notification_at)
             except StoreError as exc:
                 log.error("delivery.store_error", error=str(exc))
             if backlog:

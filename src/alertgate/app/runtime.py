@@ -24,8 +24,8 @@ class InlineRunner:
 
     For SQLite this is the fastest durable design measured (docs/benchmarks.md): a batch
     transaction takes well under a millisecond, and no thread hand-off is paid. `durable`, when
-    given, is awaited after each call: it returns once what the call committed is on disk (the
-    WAL sync that many commits share), so the caller acts only on durable results.
+    given, returns once what was committed before it is on disk (the WAL sync that many commits
+    share): run() awaits it after each call, so the caller acts only on durable results.
     """
 
     def __init__(self, durable: Callable[[], Awaitable[None]] | None = None) -> None:
@@ -33,9 +33,15 @@ class InlineRunner:
 
     async def run(self, fn: Callable[..., T], /, *args: object) -> T:
         result = fn(*args)
+        await self.synced()
+        return result
+
+    async def call(self, fn: Callable[..., T], /, *args: object) -> T:
+        return fn(*args)
+
+    async def synced(self) -> None:
         if self._durable is not None:
             await self._durable()
-        return result
 
 
 class ThreadRunner:
@@ -48,6 +54,11 @@ class ThreadRunner:
 
     async def run(self, fn: Callable[..., T], /, *args: object) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    call = run  # a commit on PostgreSQL is durable when it returns
+
+    async def synced(self) -> None:
+        return None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

@@ -43,6 +43,7 @@ class Scheduler:
         self._wake = asyncio.Event()
         self._wake_at: datetime | None = None
         self._closed = False
+        self._announcing: set[asyncio.Task[None]] = set()
 
     def nudge(self, deadline: datetime) -> None:
         """A hold with this deadline was stored: wake up earlier if it is due before the plan."""
@@ -53,17 +54,36 @@ class Scheduler:
         """Tick until close(): decide what is due, then sleep until the next deadline."""
         while not self._closed:
             try:
-                decided, transcript = await self._runner.run(self.decide_due, self._clock.now())
+                # The next tick does not wait for this one's commit to be synced (a storm of
+                # due holds is decided at the pace of the CPU, not of the disk); what was
+                # decided is announced once it is durable.
+                decided, transcript = await self._runner.call(self.decide_due, self._clock.now())
                 if decided:
-                    self._on_commit(transcript)  # once durable: the runner has synced it
+                    self._announce_when_durable(transcript)
                 if decided >= self._batch:
                     await asyncio.sleep(0)  # more is due: let ingest commit in between
                     continue
-                deadline = await self._runner.run(self._store.next_deadline)
+                deadline = await self._runner.call(self._store.next_deadline)
             except StoreError as exc:
                 log.error("scheduler.store_error", error=str(exc))
                 deadline = None
             await self._sleep_until(deadline)
+        if self._announcing:
+            await asyncio.wait(self._announcing)
+
+    def _announce_when_durable(self, transcript: Transcript) -> None:
+        task = asyncio.create_task(self._announce(transcript))
+        self._announcing.add(task)
+        task.add_done_callback(self._announcing.discard)
+
+    async def _announce(self, transcript: Transcript) -> None:
+        """Log, count and wake delivery for decisions once they are on disk."""
+        try:
+            await self._runner.synced()
+        except StoreError as exc:  # not durable: its notifications are not acted on here
+            log.error("scheduler.store_error", error=str(exc))
+            return
+        self._on_commit(transcript)
 
     async def close(self) -> None:
         self._closed = True

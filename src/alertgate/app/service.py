@@ -100,16 +100,16 @@ class Service:
         await self.parts.runner.run(self.parts.store.ping)
 
     async def list_incidents(self, state: State | None, limit: int, cursor: str | None) -> Page:
-        return await self.parts.runner.run(self.parts.queries.list_incidents, state, limit, cursor)
+        return await self.parts.runner.call(self.parts.queries.list_incidents, state, limit, cursor)
 
     async def timeline(self, incident_id: str) -> Timeline | None:
-        return await self.parts.runner.run(self.parts.queries.timeline, incident_id)
+        return await self.parts.runner.call(self.parts.queries.timeline, incident_id)
 
     async def list_outbox(
         self, status: str | None, limit: int, before: int | None
     ) -> tuple[list[NotificationRecord], dict[str, int]]:
         """Outbox rows newest first, with the count of each status."""
-        queries, run = self.parts.queries, self.parts.runner.run
+        queries, run = self.parts.queries, self.parts.runner.call
         rows = await run(queries.list_notifications, status, limit, before)
         return rows, await run(queries.outbox_counts)
 
@@ -122,7 +122,7 @@ class Service:
     async def metrics_page(self) -> bytes:
         """The /metrics page: this process's counters and the store's gauges, read now."""
         try:
-            stats = await self.parts.runner.run(self.parts.queries.stats)
+            stats = await self.parts.runner.call(self.parts.queries.stats)
         except StoreError as exc:
             log.warning("metrics.store_unavailable", error=str(exc))
             stats = None

@@ -175,6 +175,15 @@ class Runner(Protocol):
 
     def run(self, fn: Callable[..., T], /, *args: object) -> Awaitable[T]: ...
 
+    def call(self, fn: Callable[..., T], /, *args: object) -> Awaitable[T]:
+        """Like run(), without waiting for what the call committed to be durable: for reads,
+        and for writers that await synced() before acting on what they wrote."""
+        ...
+
+    def synced(self) -> Awaitable[None]:
+        """Return once everything committed so far is durable."""
+        ...
+
 
 SourceParser = Callable[[bytes], list[AlertEvent]]
 """Turns a webhook body into alert events; raises domain.errors.PayloadError."""
