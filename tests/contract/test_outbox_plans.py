@@ -67,3 +67,10 @@ def test_the_dedup_lookup_probes_one_index_entry_per_pair(engine: Engine) -> Non
 def test_incidents_are_loaded_through_their_primary_key(engine: Engine) -> None:
     plan = _plan(engine, bulk.SQLITE.load_incidents(3), ("a", "b", "c"))
     assert any(step.startswith("SEARCH incidents USING INDEX") for step in plan), plan
+
+
+def test_due_holds_are_read_from_the_deadline_index_in_order(engine: Engine) -> None:
+    """The scheduler's claim walks ix_incidents_deadline: no scan, no sort of the incidents."""
+    plan = _plan(engine, bulk.SQLITE.claim_holds, (1_000, 500))
+    assert any("ix_incidents_deadline" in step for step in plan), plan
+    assert not any("TEMP B-TREE" in step or step.startswith("SCAN incidents") for step in plan)

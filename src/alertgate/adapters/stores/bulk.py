@@ -102,6 +102,17 @@ class Statements:
             return f"SELECT {cols} FROM incidents WHERE id = ANY(%s) ORDER BY id FOR UPDATE"
         return _sqlite_load(cols, count)
 
+    @functools.cached_property
+    def claim_holds(self) -> str:
+        """Due holds, earliest first: parameters now, limit. PostgreSQL locks them and skips
+        those another replica holds."""
+        cols, p = ", ".join(INCIDENT_COLUMNS), self.p
+        skip = " FOR UPDATE SKIP LOCKED" if self.postgres else ""
+        return (
+            f"SELECT {cols} FROM incidents WHERE deadline IS NOT NULL AND deadline <= {p} "
+            f"ORDER BY deadline LIMIT {p}{skip}"
+        )
+
     def known_keys(self, count: int) -> str:
         """Which (incident id, delivery key) pairs the event log holds: one index probe per
         pair (an IN list per column would probe every combination of ids and keys)."""

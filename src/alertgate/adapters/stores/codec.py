@@ -102,9 +102,10 @@ _PRIORITIES = {p.value: p for p in Priority}
 _REASONS = {r.value: r for r in Reason}
 
 
-def snapshot(incident: Incident) -> str:
-    """The incident as JSON text, kept with a notification so it renders what was decided."""
-    row = incident_row(incident)
+def snapshot(incident: Incident, values: tuple[Any, ...] | None = None) -> str:
+    """The incident as JSON text, kept with a notification so it renders what was decided.
+    `values`: its incident_values(), when the caller has them already."""
+    row = dict(zip(INCIDENT_COLUMNS, values or incident_values(incident), strict=True))
     row["labels"] = dict(incident.labels)
     return orjson.dumps(row).decode()
 

@@ -24,7 +24,7 @@ from alertgate.adapters.stores.engine import (
     is_transient_conflict,
     is_unique_violation,
 )
-from alertgate.adapters.stores.schema import incidents, outbox
+from alertgate.adapters.stores.schema import outbox
 from alertgate.domain.incident import Incident
 from alertgate.domain.routing import Route
 from alertgate.ports import (
@@ -246,14 +246,8 @@ class _WriteTx:
         return known
 
     def claim_due_holds(self, now: datetime, limit: int) -> list[Incident]:
-        query = (
-            select(incidents)
-            .where(incidents.c.deadline.is_not(None), incidents.c.deadline <= now)
-            .order_by(incidents.c.deadline)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        return [codec.incident_from(row) for row in self.conn.execute(query).mappings()]
+        rows = bulk.query(self.conn, self._sql.claim_holds, (codec.ms(now), limit))
+        return [codec.incident_from_values(row) for row in rows]
 
     def apply(self, changes: Changes) -> None:
         # New unique keys go in in one order for every writer (ids sorted; a stable sort keeps
@@ -262,18 +256,20 @@ class _WriteTx:
         conn, sql = self.conn, self._sql
         events = sorted(changes.events, key=_incident_of)
         bulk.execute_many(conn, sql.insert_events, [_event_values(e) for e in events])
-        created = [codec.incident_values(i) for i in sorted(changes.created, key=_id_of)]
+        # Each incident's row values, made once: a notification's snapshot reuses them.
+        values = {id(i): codec.incident_values(i) for i in changes.created}
+        values.update((id(i), codec.incident_values(i)) for i, _ in changes.updated)
+        created = [values[id(i)] for i in sorted(changes.created, key=_id_of)]
         bulk.execute_many(conn, sql.insert_incidents, created)
         if changes.updated:
-            rows = [
-                (*codec.incident_values(i)[1:], i.id, expected) for i, expected in changes.updated
-            ]
+            rows = [(*values[id(i)][1:], i.id, expected) for i, expected in changes.updated]
             if bulk.execute_many(conn, sql.update_incident, rows) != len(rows):
                 raise ConcurrentUpdateError("an incident changed under this transaction")
         rows = [_decision_values(d) for d in changes.decisions]
         bulk.execute_many(conn, sql.insert_decisions, rows)
         intents = sorted(changes.intents, key=_idempotency_key_of)
-        bulk.execute_many(conn, sql.insert_intents, [_intent_values(i) for i in intents])
+        rows = [_intent_values(i, values.get(id(i.incident))) for i in intents]
+        bulk.execute_many(conn, sql.insert_intents, rows)
 
 
 _incident_of = operator.attrgetter("incident_id")
@@ -309,8 +305,9 @@ def _decision_values(record: DecisionRecord) -> tuple[Any, ...]:
     )
 
 
-def _intent_values(intent: Intent) -> tuple[Any, ...]:
-    """An outbox row in INTENT_COLUMNS order: pending, due at once."""
+def _intent_values(intent: Intent, values: tuple[Any, ...] | None) -> tuple[Any, ...]:
+    """An outbox row in INTENT_COLUMNS order: pending, due at once. `values`: the incident's
+    row values, if already made."""
     created = codec.ms(intent.created_at)
     return (
         intent.idempotency_key,
@@ -320,7 +317,7 @@ def _intent_values(intent: Intent) -> tuple[Any, ...]:
         intent.route.value,
         intent.reason.value,
         intent.detail,
-        codec.snapshot(intent.incident),
+        codec.snapshot(intent.incident, values),
         DeliveryStatus.PENDING,
         0,
         created,
