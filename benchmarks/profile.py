@@ -2,8 +2,9 @@
 outside while wrk loads it, and the samples are summed by function and by part of the path.
 
 py-spy attaches to the unmodified process, so the profile is of the engine as users run it;
-sampling 100 times a second costs it little. Samples are taken of every thread, idle ones too,
-so the share of time the event loop waits is visible beside the time it works.
+sampling 100 times a second costs it little. Samples are taken of every thread, idle ones too:
+the event loop's thread is split into the time it waits and the parts of the path it works in;
+the other threads' (WAL sync, checkpoints) busy samples are counted beside it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ RATE = 100  # samples per second
 # Parts of the path, by where a frame's code lives; the first match in this order wins when
 # the profile is split by part (self time of the innermost frame that is ours or a library's).
 PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("WAL sync thread: fdatasync, off the event loop", ("alertgate/adapters/stores/walsync.py",)),
     ("webhook handler (http/webhooks.py)", ("alertgate/http/webhooks.py",)),
     ("Coralogix parser", ("alertgate/adapters/sources/",)),
     (
@@ -54,6 +54,9 @@ class Profile:
     samples: int
     idle_samples: int
     by_part: dict[str, int] = field(default_factory=dict)  # self samples per part
+    # busy samples of the engine's other threads (WAL sync, checkpoints), by thread name: they
+    # run beside the event loop, not in its way
+    other_threads: dict[str, int] = field(default_factory=dict)
     top_self: list[tuple[str, int]] = field(default_factory=list)
     top_inclusive: list[tuple[str, int]] = field(default_factory=list)  # alertgate functions
     requests: int = 0
@@ -76,7 +79,7 @@ def run(bench: Bench) -> Profile:
     raw = work / "py-spy.txt"
     spy = [
         bench.tools.py_spy, "record", "--pid", str(service.pid), "--rate", str(RATE),
-        "--duration", str(max(1, round(seconds))), "--idle", "--format", "raw",
+        "--duration", str(max(1, round(seconds))), "--idle", "--threads", "--format", "raw",
         "--output", str(raw), "--nonblocking",
     ]  # fmt: skip
     try:
@@ -101,6 +104,7 @@ def summarise(collapsed: str, top: int = 20) -> Profile:
     by_part: Counter[str] = Counter()
     self_time: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
+    others: Counter[str] = Counter()
     samples = idle = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
@@ -108,6 +112,11 @@ def summarise(collapsed: str, top: int = 20) -> Profile:
             continue
         count = int(count_text)
         frames = stack.split(";")
+        thread = _thread(frames)
+        if thread != MAIN_THREAD:
+            if not _is_idle(frames):
+                others[thread] += count
+            continue
         samples += count
         if _is_idle(frames):
             idle += count
@@ -120,14 +129,28 @@ def summarise(collapsed: str, top: int = 20) -> Profile:
         samples=samples,
         idle_samples=idle,
         by_part=dict(by_part.most_common()),
+        other_threads=dict(others.most_common()),
         top_self=self_time.most_common(top),
         top_inclusive=inclusive.most_common(top),
     )
 
 
+MAIN_THREAD = "MainThread"
+
+
+def _thread(frames: list[str]) -> str:
+    """The thread of a stack (`--threads` makes its first frame `thread (ID): NAME`, taken off
+    here); a stack without one is the main thread's."""
+    if frames[0].startswith("thread ("):
+        return frames.pop(0).partition(": ")[2] or MAIN_THREAD
+    return MAIN_THREAD
+
+
 def _is_idle(frames: list[str]) -> bool:
     # The event loop waiting in epoll (uvloop polls in C, so the stack ends in the asyncio
-    # runner), or a worker thread waiting for work.
+    # runner), or a worker thread waiting for work (or in C code with no Python frame).
+    if not frames:
+        return True
     leaf = frames[-1]
     return any(word in leaf for word in _IDLE_LEAVES)
 

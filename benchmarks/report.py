@@ -254,15 +254,24 @@ def _profile(r: Result) -> str:
     busy = p["samples"] - p["idle_samples"]
     text = (
         "## Profile\n\n"
-        f"py-spy sampled `alertgate serve` (SQLite) {p['samples']:,} times while wrk loaded it "
-        f"({p['throughput']:,.0f} requests/s). The event loop was idle (waiting in epoll) in "
-        f"{p['idle_samples'] / max(1, p['samples']):.0%} of the samples. The others, called busy "
-        "below, are samples in which it worked or was blocked in a call (the commit's fsync, "
-        "say), which stalls every request alike. Busy samples by part of the path (the "
-        "innermost frame that belongs to a part decides):\n\n"
+        f"py-spy sampled the event loop's thread of `alertgate serve` (SQLite) "
+        f"{p['samples']:,} times while wrk loaded it ({p['throughput']:,.0f} requests/s). It "
+        f"was idle (waiting in epoll) in {p['idle_samples'] / max(1, p['samples']):.0%} of "
+        "the samples. The others, called busy below, are samples in which it worked or was "
+        "blocked in a call (writing the WAL at a commit, say), which stalls every request "
+        "alike. Busy samples by part of the path (the innermost frame that belongs to a part "
+        "decides):\n\n"
     )
     rows = [[part, f"{n / max(1, busy):.0%}"] for part, n in p["by_part"].items()]
     text += _table(["part", "share of busy samples"], rows)
+    others = p.get("other_threads") or {}
+    if others:
+        listed = ", ".join(f"{name} {n / max(1, p['samples']):.0%}" for name, n in others.items())
+        text += (
+            "\n\nThe engine's other threads run beside the event loop (the GIL is released "
+            "while they wait on the disk); their busy samples, as a share of the event loop's "
+            f"samples: {listed}."
+        )
     rows = [[f"`{name}`", f"{n / max(1, busy):.0%}"] for name, n in p["top_self"][:12]]
     text += "\n\nFunctions where the time is spent (self time):\n\n" + _table(["", ""], rows)
     rows = [[f"`{name}`", f"{n / max(1, busy):.0%}"] for name, n in p["top_inclusive"][:15]]
