@@ -207,6 +207,7 @@ def test_a_lost_connection_is_dropped_from_the_pool_not_reset(pg_url: str) -> No
     store = SqlStore(engine)
     with engine.connect() as conn:
         backend = conn.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        assert backend is not None
         conn.commit()
         with engine.connect() as killer:
             killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(backend)})")

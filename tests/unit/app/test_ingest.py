@@ -4,10 +4,11 @@ commit and failure handling on SQLite."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import TypeVar, cast
 
 import pytest
 from sqlalchemy import func, select
@@ -25,6 +26,8 @@ from alertgate.domain.incident import State
 from alertgate.ports import StoreError, StoreRefusedError
 from tests.conftest import FIXTURES
 from tests.unit.domain.factories import HOLD, POLICY, T0
+
+T = TypeVar("T")
 
 CX = FIXTURES / "coralogix"
 
@@ -248,13 +251,19 @@ class GatedRunner:
         self.started: list[set[str]] = []  # the incidents of each batch, in start order
         self.gates: list[asyncio.Event] = []
 
-    async def run(self, fn, /, *args):  # type: ignore[no-untyped-def]
-        deliveries = args[0]
+    async def run(self, fn: Callable[..., T], /, *args: object) -> T:
+        deliveries = cast(list[Delivery], args[0])
         self.started.append({e.incident_id for d in deliveries for e in d.events})
         gate = asyncio.Event()
         self.gates.append(gate)
         await gate.wait()
         return fn(*args)
+
+    async def call(self, fn: Callable[..., T], /, *args: object) -> T:
+        return fn(*args)
+
+    async def synced(self) -> None:
+        return None
 
 
 def test_concurrent_batches_never_decide_one_incident_out_of_order(tmp_path: Path) -> None:
