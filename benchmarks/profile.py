@@ -21,6 +21,7 @@ from benchmarks.ingest import MIX
 from benchmarks.templates import CORALOGIX
 
 RATE = 100  # samples per second
+MAIN_THREAD = "MainThread"  # the event loop's thread
 
 # Parts of the path, by where a frame's code lives; the first match in this order wins when
 # the profile is split by part (self time of the innermost frame that is ours or a library's).
@@ -111,8 +112,7 @@ def summarise(collapsed: str, top: int = 20) -> Profile:
         if not stack or not count_text.isdigit():
             continue
         count = int(count_text)
-        frames = stack.split(";")
-        thread = _thread(frames)
+        thread, frames = _thread(stack.split(";"))
         if thread != MAIN_THREAD:
             if not _is_idle(frames):
                 others[thread] += count
@@ -135,15 +135,12 @@ def summarise(collapsed: str, top: int = 20) -> Profile:
     )
 
 
-MAIN_THREAD = "MainThread"
-
-
-def _thread(frames: list[str]) -> str:
-    """The thread of a stack (`--threads` makes its first frame `thread (ID): NAME`, taken off
-    here); a stack without one is the main thread's."""
+def _thread(frames: list[str]) -> tuple[str, list[str]]:
+    """The thread of a stack and its frames: `--threads` makes the first frame
+    `thread (ID): NAME`; a stack without one is the main thread's."""
     if frames[0].startswith("thread ("):
-        return frames.pop(0).partition(": ")[2] or MAIN_THREAD
-    return MAIN_THREAD
+        return frames[0].partition(": ")[2] or MAIN_THREAD, frames[1:]
+    return MAIN_THREAD, frames
 
 
 def _is_idle(frames: list[str]) -> bool:

@@ -4,11 +4,8 @@ plan ran out; several runs merge into one latency distribution."""
 from __future__ import annotations
 
 import http.server
-import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from benchmarks.bodies import Mix, plan
@@ -16,6 +13,7 @@ from benchmarks.templates import CORALOGIX, render
 
 from benchmarks import prereqs, wrk
 from tests.support.net import free_port
+from tests.support.threaded import BackgroundServer, PeerClosingServer
 
 pytestmark = pytest.mark.slow
 START = 1_764_000_000_000
@@ -38,23 +36,12 @@ class _Capture(http.server.BaseHTTPRequestHandler):
         return
 
 
-class _Server(http.server.ThreadingHTTPServer):
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """wrk drops its connections when its time is up, mid-request at times: that is not an
-        error of the test (the default prints a traceback into the test output); others are."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
 @pytest.fixture
 def capture() -> Iterator[str]:
     _Capture.bodies, _Capture.paths = [], []
-    server = _Server(("127.0.0.1", free_port()), _Capture)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    server = PeerClosingServer(("127.0.0.1", free_port()), _Capture)
+    with BackgroundServer(server):
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 def test_lua_script_sends_the_python_rendering_of_each_plan_item(

@@ -243,11 +243,12 @@ def test_a_value_the_database_refuses_fails_only_its_own_request(tmp_path: Path)
     engine.dispose()
 
 
-class GatedRunner:
+class GatedRunner(InlineRunner):
     """Runs each batch only when the test opens its gate, recording which batches started:
     stands in for a runner that runs transactions at the same time (PostgreSQL's threads)."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.started: list[set[str]] = []  # the incidents of each batch, in start order
         self.gates: list[asyncio.Event] = []
 
@@ -257,13 +258,7 @@ class GatedRunner:
         gate = asyncio.Event()
         self.gates.append(gate)
         await gate.wait()
-        return fn(*args)
-
-    async def call(self, fn: Callable[..., T], /, *args: object) -> T:
-        return fn(*args)
-
-    async def synced(self) -> None:
-        return None
+        return await super().run(fn, *args)
 
 
 def test_concurrent_batches_never_decide_one_incident_out_of_order(tmp_path: Path) -> None:
